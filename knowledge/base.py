@@ -1,0 +1,182 @@
+"""Loading the whole knowledge base and checking references between documents.
+
+An invalid document is reported and left out; the rest still loads. Leaving one
+out can invalidate others (a role requiring a skill whose file is broken), so
+the checks run until nothing more drops.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from knowledge.document import Document, DocumentInvalid, KnowledgeError, read_document
+from knowledge.schema import KINDS, RoleDoc, SkillDoc, TransitionDoc
+
+TARGET_ROLES = ("bi_analyst", "ml_engineer")
+
+
+@dataclass
+class KnowledgeBase:
+    root: Path
+    docs: dict[str, Document] = field(default_factory=dict)
+    errors: list[KnowledgeError] = field(default_factory=list)
+
+    def of_kind(self, kind: str) -> list[Document]:
+        return [d for d in self.docs.values() if d.kind == kind]
+
+    @property
+    def roles(self) -> dict[str, RoleDoc]:
+        return {d.id: d.meta for d in self.of_kind("role")}
+
+    @property
+    def skills(self) -> dict[str, SkillDoc]:
+        return {d.id: d.meta for d in self.of_kind("skill")}
+
+    def referrers(self, doc_id: str) -> list[str]:
+        """Ids of the other documents that name ``doc_id`` as a skill, role or prerequisite."""
+        out = []
+        for d in self.docs.values():
+            m = d.meta
+            named = set(m.roles) | set(m.skills)
+            named |= {r.skill for r in getattr(m, "requirements", [])}
+            named |= set(getattr(m, "prerequisites", []))
+            named |= {getattr(m, "from_role", None), getattr(m, "to_role", None)}
+            if d.id != doc_id and doc_id in named:
+                out.append(d.id)
+        return sorted(out)
+
+    def counts(self) -> dict[str, int]:
+        c = Counter(d.kind for d in self.docs.values())
+        return {k: c.get(k, 0) for k in KINDS}
+
+
+def normalise_alias(text: str) -> str:
+    """Lower case, punctuation folded to spaces: 'Scikit-Learn' and 'scikit learn' match."""
+    return " ".join(re.sub(r"[^a-z0-9+#]+", " ", text.lower()).split())
+
+
+def load_knowledge(root: Path) -> KnowledgeBase:
+    kb = KnowledgeBase(root=root)
+    candidates: dict[str, Document] = {}
+    for path in sorted(root.rglob("*.md")):
+        if path.name.lower() == "readme.md" or any(p.startswith(".") for p in path.relative_to(root).parts):
+            continue
+        try:
+            doc = read_document(path, root)
+        except DocumentInvalid as exc:
+            kb.errors.extend(exc.errors)
+            continue
+        if doc.id in candidates:
+            other = candidates[doc.id].path
+            kb.errors.append(KnowledgeError(doc.path, "id", f"duplicate id '{doc.id}' (also in {other})"))
+            continue
+        candidates[doc.id] = doc
+    alias_errors = _alias_errors(candidates)
+    kb.errors.extend(alias_errors)
+    for err in alias_errors:
+        candidates.pop(_id_of(err, candidates), None)
+    parsed = {i: d.kind for i, d in candidates.items()}
+    while True:
+        bad = _reference_errors(candidates, parsed)
+        if not bad:
+            break
+        kb.errors.extend(bad)
+        for err in bad:
+            candidates.pop(_id_of(err, candidates), None)
+    kb.docs = candidates
+    return kb
+
+
+def _id_of(err: KnowledgeError, docs: dict[str, Document]) -> str | None:
+    return next((i for i, d in docs.items() if d.path == err.path), None)
+
+
+def check_document(doc: Document, kb: KnowledgeBase) -> list[KnowledgeError]:
+    """The errors ``doc`` would have if it joined (or replaced its namesake in) ``kb``."""
+    docs = {i: d for i, d in kb.docs.items() if i != doc.id}
+    errors = []
+    if doc.kind == "skill":
+        taken = {}
+        for other in docs.values():
+            if other.kind == "skill":
+                for name in [other.id.replace("_", " "), *other.meta.aliases]:
+                    taken[normalise_alias(name)] = other.id
+        for alias in doc.meta.aliases:
+            owner = taken.get(normalise_alias(alias))
+            if owner:
+                errors.append(KnowledgeError(doc.path, "aliases", f"alias '{alias}' is already used by '{owner}'"))
+    docs[doc.id] = doc
+    errors += [e for e in _reference_errors(docs) if e.path == doc.path]
+    return errors
+
+
+def _alias_errors(docs: dict[str, Document]) -> list[KnowledgeError]:
+    """A duplicate alias makes both skill documents ambiguous; the later file is rejected."""
+    errors, owner = [], {}
+    skills = [d for d in docs.values() if d.kind == "skill"]
+    for doc in skills:
+        owner.setdefault(normalise_alias(doc.id.replace("_", " ")), doc)
+    for doc in skills:
+        names = [normalise_alias(a) for a in doc.meta.aliases]
+        for name in names:
+            first = owner.setdefault(name, doc)
+            if first is not doc:
+                errors.append(KnowledgeError(doc.path, "aliases", f"alias '{name}' is already used by '{first.id}'"))
+    return errors
+
+
+def _reference_errors(docs: dict[str, Document], parsed: dict[str, str] | None = None) -> list[KnowledgeError]:
+    """Hard references (requirements, prerequisites, transition ends) must point at loaded
+    documents; the ``roles``/``skills`` tags only at documents that exist (``parsed``), so one
+    broken file does not take every document tagged with it down too."""
+    skills = {i for i, d in docs.items() if d.kind == "skill"}
+    roles = {i for i, d in docs.items() if d.kind == "role"}
+    parsed = parsed if parsed is not None else {i: d.kind for i, d in docs.items()}
+    errors: list[KnowledgeError] = []
+    for doc in docs.values():
+        m = doc.meta
+        for s in m.skills:
+            if parsed.get(s) != "skill":
+                errors.append(KnowledgeError(doc.path, "skills", f"unknown skill id '{s}'"))
+        for r in m.roles:
+            if parsed.get(r) != "role":
+                errors.append(KnowledgeError(doc.path, "roles", f"unknown role id '{r}'"))
+        if isinstance(m, RoleDoc):
+            for i, req in enumerate(m.requirements):
+                if req.skill not in skills:
+                    errors.append(KnowledgeError(doc.path, f"requirements.{i}.skill", f"unknown skill id '{req.skill}'"))
+        if isinstance(m, SkillDoc):
+            for p in m.prerequisites:
+                if p not in skills:
+                    errors.append(KnowledgeError(doc.path, "prerequisites", f"unknown skill id '{p}'"))
+        if isinstance(m, TransitionDoc):
+            for name in ("from_role", "to_role"):
+                if getattr(m, name) not in roles:
+                    errors.append(KnowledgeError(doc.path, name, f"unknown role id '{getattr(m, name)}'"))
+    errors.extend(_cycle_errors({i: docs[i] for i in skills}))
+    # One error per file and field is enough to drop it; keep them all for the report.
+    return errors
+
+
+def _cycle_errors(skills: dict[str, Document]) -> list[KnowledgeError]:
+    errors, state = [], {}
+
+    def visit(sid: str, trail: list[str]) -> None:
+        state[sid] = "open"
+        for p in skills[sid].meta.prerequisites:
+            if p not in skills:
+                continue
+            if state.get(p) == "open":
+                cycle = trail[trail.index(p):] + [p] if p in trail else [sid, p]
+                errors.append(KnowledgeError(skills[sid].path, "prerequisites", f"prerequisite cycle: {' -> '.join(cycle)}"))
+            elif p not in state:
+                visit(p, trail + [p])
+        state[sid] = "done"
+
+    for sid in sorted(skills):
+        if sid not in state:
+            visit(sid, [sid])
+    return errors

@@ -1,0 +1,1 @@
+"""Finding knowledge: chunking, embeddings, the Chroma index, keyword search and fusion."""

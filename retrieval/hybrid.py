@@ -1,0 +1,112 @@
+"""Hybrid search: dense vectors and BM25 keywords, fused by reciprocal rank."""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+
+from retrieval.chunking import embedding_text
+from retrieval.hit import Hit
+from retrieval.index import StoredChunk, VectorIndex
+from retrieval.keyword import KeywordIndex
+
+RRF_K = 60
+
+
+def _split(value: str | None) -> list[str]:
+    return [v for v in (value or "").split(",") if v]
+
+
+def to_hit(chunk: StoredChunk, score: float) -> Hit:
+    md = chunk.metadata
+    return Hit(
+        doc_id=md["doc_id"],
+        title=md["title"],
+        kind=md["kind"],
+        roles=_split(md.get("roles")),
+        skills=_split(md.get("skills")),
+        section=md.get("section", ""),
+        score=round(score, 6),
+        snippet=chunk.text,
+    )
+
+
+class HybridRetriever:
+    """``search(query, k, kind, role) -> list[Hit]`` over one :class:`VectorIndex`.
+
+    The keyword index is rebuilt from the collection after every sync, so both
+    halves always see the same chunks.
+    """
+
+    def __init__(self, index: VectorIndex, max_per_doc: int = 2, candidates: int = 40):
+        self.index = index
+        self.max_per_doc = max_per_doc
+        self.candidates = candidates
+        self._lock = threading.Lock()
+        self.refresh()
+
+    def refresh(self) -> None:
+        stored = self.index.stored()
+        keyword = KeywordIndex(
+            [c.id for c in stored],
+            [embedding_text(c.text, c.metadata) for c in stored],
+        )
+        with self._lock:
+            self._chunks = {c.id: c for c in stored}
+            self._keyword = keyword
+
+    def embed_query(self, query: str) -> list[float]:
+        return self.index.embedder.embed_query(query)
+
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        kind: str | None = None,
+        role: str | None = None,
+        vector: list[float] | None = None,
+    ) -> list[Hit]:
+        with self._lock:
+            chunks, keyword = self._chunks, self._keyword
+        allowed = {
+            cid
+            for cid, c in chunks.items()
+            if (kind is None or c.metadata.get("kind") == kind) and (role is None or c.metadata.get(f"role_{role}"))
+        }
+        if not allowed:
+            return []
+        n = min(max(self.candidates, 4 * k), len(allowed))
+        dense = self.index.query(vector or self.embed_query(query), n, _where(kind, role))
+        sparse = keyword.search(query, allowed, n)
+
+        fused: dict[str, float] = defaultdict(float)
+        for rank, (chunk, _) in enumerate(dense):
+            fused[chunk.id] += 1.0 / (RRF_K + rank + 1)
+        for rank, (cid, _) in enumerate(sparse):
+            fused[cid] += 1.0 / (RRF_K + rank + 1)
+        by_id = {c.id: c for c, _ in dense}
+
+        hits, per_doc = [], defaultdict(int)
+        for cid, score in sorted(fused.items(), key=lambda x: -x[1]):
+            chunk = by_id.get(cid) or chunks.get(cid)
+            if chunk is None:
+                continue
+            doc = chunk.metadata["doc_id"]
+            if per_doc[doc] >= self.max_per_doc:
+                continue
+            per_doc[doc] += 1
+            hits.append(to_hit(chunk, score))
+            if len(hits) == k:
+                break
+        return hits
+
+
+def _where(kind: str | None, role: str | None) -> dict | None:
+    clauses = []
+    if kind:
+        clauses.append({"kind": kind})
+    if role:
+        clauses.append({f"role_{role}": True})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}

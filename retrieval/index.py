@@ -1,0 +1,167 @@
+"""The Chroma vector index, kept in step with the Markdown knowledge base.
+
+The collection is its own manifest: every chunk's metadata holds its document's
+content hash, chunk number and chunk count. A document is in step when exactly
+its expected chunk ids are stored, all with the current hash. Anything else (new,
+edited, half-written by a crashed run, left over after a delete) is rewritten or
+removed by :meth:`VectorIndex.sync`. No separate state file can drift from it.
+
+Chroma is used through its own client API rather than langchain-chroma's wrapper:
+we store the passage text but embed it with its title and section, and reuse one
+query vector for several calls, neither of which the wrapper exposes publicly.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from langchain_core.embeddings import Embeddings
+
+from knowledge.document import Document
+from retrieval.chunking import Chunk, chunk_document, embedding_text
+
+BATCH = 64
+
+
+@dataclass
+class IndexReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    chunks: int = 0
+    embedded: int = 0
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.added)} added, {len(self.updated)} updated, {len(self.removed)} removed, "
+            f"{self.unchanged} unchanged; {self.chunks} chunks in the index, {self.embedded} embedded; "
+            f"{self.seconds:.1f} s"
+        )
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    id: str
+    text: str
+    metadata: dict
+
+
+class VectorIndex:
+    def __init__(self, client, collection: str, embedder: Embeddings, model_name: str, chunk_chars: int = 1200):
+        self.client = client
+        self.collection_name = collection
+        self.embedder = embedder
+        self.model_name = model_name
+        self.chunk_chars = chunk_chars
+        self.collection = self._open()
+
+    def _open(self):
+        return self.client.get_or_create_collection(
+            name=self.collection_name,
+            metadata={"embedding_model": self.model_name},
+            configuration={"hnsw": {"space": "cosine"}},
+        )
+
+    # -- state -------------------------------------------------------------------------------
+    def stored(self) -> list[StoredChunk]:
+        got = self.collection.get(include=["metadatas", "documents"])
+        return [StoredChunk(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"])]
+
+    def _stored_by_doc(self) -> dict[str, dict]:
+        got = self.collection.get(include=["metadatas"])
+        by_doc: dict[str, dict] = defaultdict(lambda: {"ids": set(), "hashes": set()})
+        for cid, md in zip(got["ids"], got["metadatas"]):
+            entry = by_doc[md.get("doc_id", "?")]
+            entry["ids"].add(cid)
+            entry["hashes"].add(md.get("doc_hash"))
+        return by_doc
+
+    def out_of_step(self, docs: Iterable[Document]) -> list[str]:
+        """Document ids whose stored chunks do not match the documents (empty when in step)."""
+        plan = self._plan(list(docs), self._stored_by_doc())
+        return sorted(plan["write"] | plan["remove"])
+
+    def _plan(self, docs: list[Document], stored: dict[str, dict]) -> dict:
+        want = {d.id: d for d in docs}
+        write = set()
+        for doc in docs:
+            have = stored.get(doc.id)
+            expected = {c.id for c in chunk_document(doc, self.chunk_chars)}
+            if not have or have["hashes"] != {doc.version} or have["ids"] != expected:
+                write.add(doc.id)
+        return {"write": write, "remove": {d for d in stored if d not in want}, "want": want, "stored": stored}
+
+    # -- writing -----------------------------------------------------------------------------
+    def sync(
+        self,
+        docs: Iterable[Document],
+        rebuild: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+        batch_size: int = BATCH,
+    ) -> IndexReport:
+        """Make the collection hold exactly the chunks of ``docs``; embed only what changed."""
+        start = time.perf_counter()
+        docs = list(docs)
+        if rebuild or self.collection.metadata.get("embedding_model") != self.model_name:
+            self.client.delete_collection(self.collection_name)
+            self.collection = self._open()
+        plan = self._plan(docs, self._stored_by_doc())
+        report = IndexReport()
+        to_write: list[Chunk] = []
+        for doc_id in sorted(plan["write"]):
+            (report.updated if doc_id in plan["stored"] else report.added).append(doc_id)
+            to_write.extend(chunk_document(plan["want"][doc_id], self.chunk_chars))
+        report.unchanged = len(docs) - len(plan["write"])
+
+        done = 0
+        for i in range(0, len(to_write), batch_size):
+            batch = to_write[i : i + batch_size]
+            vectors = self.embedder.embed_documents([embedding_text(c.text, c.metadata) for c in batch])
+            self.collection.upsert(
+                ids=[c.id for c in batch],
+                embeddings=vectors,
+                documents=[c.text for c in batch],
+                metadatas=[c.metadata for c in batch],
+            )
+            done += len(batch)
+            report.embedded += len(batch)
+            if progress:
+                progress(done, len(to_write))
+
+        # Old chunks go only after the new ones are stored: a crash in between leaves
+        # extra chunks with an old hash, which the next run sees and removes.
+        stale = []
+        for doc_id in plan["write"]:
+            keep = {c.id for c in chunk_document(plan["want"][doc_id], self.chunk_chars)}
+            stale += [cid for cid in plan["stored"].get(doc_id, {"ids": set()})["ids"] if cid not in keep]
+        for doc_id in sorted(plan["remove"]):
+            report.removed.append(doc_id)
+            stale += list(plan["stored"][doc_id]["ids"])
+        if stale:
+            self.collection.delete(ids=stale)
+
+        report.chunks = self.collection.count()
+        report.seconds = time.perf_counter() - start
+        return report
+
+    # -- reading -----------------------------------------------------------------------------
+    def query(self, vector: list[float], k: int, where: dict | None = None) -> list[tuple[StoredChunk, float]]:
+        res = self.collection.query(
+            query_embeddings=[vector], n_results=k, where=where or None, include=["metadatas", "documents", "distances"]
+        )
+        out = []
+        for cid, text, md, dist in zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0]):
+            out.append((StoredChunk(cid, text, md), 1.0 - dist))
+        return out
+
+    def count(self) -> int:
+        return self.collection.count()

@@ -1,0 +1,84 @@
+"""Shared fixtures: the real embedding model (loaded once), isolated data dirs and knowledge bases."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from langchain_core.embeddings import Embeddings  # noqa: E402
+
+from advisor.settings import REPO_ROOT, Settings  # noqa: E402
+
+FIXTURE_KB = Path(__file__).parent / "fixtures" / "kb"
+REAL_KB = REPO_ROOT / "knowledge"
+
+
+class CountingEmbeddings(Embeddings):
+    """The real model, plus a record of every text it embedded (to prove what was re-embedded)."""
+
+    def __init__(self, inner: Embeddings):
+        self.inner = inner
+        self.texts: list[str] = []
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.texts.extend(texts)
+        return self.inner.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.inner.embed_query(text)
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embeddings:
+    from retrieval.embeddings import load_embedder
+
+    return load_embedder()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch, tmp_path):
+    """No test reads the developer's settings or touches their index."""
+    for key in list(os.environ):
+        if key.startswith("RESKILL_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("RESKILL_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("RESKILL_KNOWLEDGE_DIR", str(FIXTURE_KB))
+
+
+@pytest.fixture
+def kb_dir(tmp_path) -> Path:
+    """A private, editable copy of the small fixture knowledge base."""
+    dest = tmp_path / "kb"
+    shutil.copytree(FIXTURE_KB, dest)
+    return dest
+
+
+@pytest.fixture
+def settings(tmp_path, kb_dir) -> Settings:
+    return Settings(data_dir=tmp_path / "data", knowledge_dir=kb_dir)
+
+
+@pytest.fixture
+def counting(embedder) -> CountingEmbeddings:
+    return CountingEmbeddings(embedder)
+
+
+@pytest.fixture
+def advisor(settings, counting):
+    from advisor.core import Advisor
+
+    return Advisor(settings, counting)
+
+
+@pytest.fixture(scope="session")
+def real_advisor(embedder, tmp_path_factory):
+    """The Advisor over the repository's real knowledge base, indexed once per run."""
+    from advisor.core import Advisor
+
+    return Advisor(Settings(data_dir=tmp_path_factory.mktemp("real"), knowledge_dir=REAL_KB), embedder)
