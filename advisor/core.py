@@ -5,12 +5,22 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+from collections.abc import Iterator
+
 from langchain_core.embeddings import Embeddings
+from langchain_core.language_models import BaseChatModel
+
+from advisor.chat.context import build_context
+from advisor.chat.engines import make_engine
 
 from advisor.errors import BadInput
+from advisor.extraction import SkillExtractor
+from advisor.models import Answer, Comparison, PathOutlook, Profile, Recommendation
+from advisor.profile import merge, profile_from_dict
+from advisor.recommender import Recommender
 from advisor.settings import Settings, load_settings
-from knowledge.base import KnowledgeBase
-from knowledge.schema import KINDS
+from knowledge.base import TARGET_ROLES, KnowledgeBase
+from knowledge.schema import KINDS, SENIORITIES
 from knowledge.store import KnowledgeStore
 from retrieval.client import open_chroma
 from retrieval.embeddings import load_embedder
@@ -26,8 +36,10 @@ class Advisor:
         embedder: Embeddings,
         progress: Callable[[int, int], None] | None = None,
         rebuild: bool = False,
+        chat_model: BaseChatModel | None = None,
     ):
         self.settings = settings
+        self._chat_model = chat_model
         self.embedder = embedder
         self.store = KnowledgeStore(settings.knowledge_dir, settings.data_dir, on_change=self.refresh)
         self.index = VectorIndex(
@@ -41,6 +53,20 @@ class Advisor:
         self.kb: KnowledgeBase = self.store.load()
         self.last_report: IndexReport = self.index.sync(self.kb.docs.values(), rebuild=rebuild, progress=progress)
         self.retriever = HybridRetriever(self.index)
+        self._domain(self.kb)
+
+    def _domain(self, kb: KnowledgeBase) -> None:
+        """The parts built from the knowledge base itself; rebuilt whenever it changes."""
+        self.recommender = Recommender(kb)
+        self.extractor = SkillExtractor(kb, self.embedder, cache_dir=self.settings.data_dir / "cache")
+        if getattr(self, "engine", None) is None:
+            self.engine, self.engine_note = make_engine(self.settings, kb, self._chat_model)
+        else:
+            self.engine.rebind(kb)
+
+    @property
+    def engine_name(self) -> str:
+        return self.engine.name
 
     @classmethod
     def load(
@@ -49,10 +75,11 @@ class Advisor:
         embedder: Embeddings | None = None,
         progress: Callable[[int, int], None] | None = None,
         rebuild: bool = False,
+        chat_model: BaseChatModel | None = None,
     ) -> Advisor:
         """Load everything once; builds or updates the index when it is missing or stale."""
         settings = settings or load_settings()
-        return cls(settings, embedder or load_embedder(settings.embedding_model), progress, rebuild)
+        return cls(settings, embedder or load_embedder(settings.embedding_model), progress, rebuild, chat_model)
 
     def refresh(self, rebuild: bool = False, progress: Callable[[int, int], None] | None = None) -> IndexReport:
         """Re-read the Markdown and bring the index in step (only changed documents are embedded)."""
@@ -60,6 +87,7 @@ class Advisor:
             kb = self.store.load()
             report = self.index.sync(kb.docs.values(), rebuild=rebuild, progress=progress)
             self.retriever.refresh()
+            self._domain(kb)
             self.kb = kb
             self.last_report = report
             return report
@@ -71,6 +99,97 @@ class Advisor:
     def search(self, query: str, k: int = 5, kind: str | None = None, role: str | None = None) -> list[Hit]:
         check_search(query, k, kind, role, self.kb)
         return self.retriever.search(query.strip(), k=k, kind=kind, role=role)
+
+    # -- profile and advice ------------------------------------------------------------------
+    def profile(self, source: str | dict | Profile, base: Profile | None = None) -> Profile:
+        """A profile from free text, a JSON dict or a Profile; merged over ``base`` if given."""
+        if isinstance(source, str):
+            if not source.strip():
+                raise BadInput("the text is empty; describe your experience, tools and how well you know them")
+            found = self.extractor.extract(source)
+        else:
+            found = profile_from_dict(source, self.kb)
+        return merge(base, found) if base is not None else found
+
+    def recommend(
+        self,
+        profile_or_text: str | dict | Profile,
+        targets: list[str] | None = None,
+        hours: float | None = None,
+        seniority: str | None = None,
+    ) -> Recommendation:
+        profile = self.profile(profile_or_text)
+        updates = {}
+        if hours is not None:
+            if not 0 < hours <= 80:
+                raise BadInput(f"hours a week must be between 1 and 80, got {hours}")
+            updates["weekly_hours"] = hours
+        if seniority is not None:
+            if seniority not in SENIORITIES:
+                raise BadInput(f"unknown seniority '{seniority}'; use one of: {', '.join(SENIORITIES)}")
+            updates["seniority"] = seniority
+        if updates:
+            profile = profile.model_copy(update=updates)
+        targets = self._check_roles(targets or profile.target_roles or None)
+        fits = self.recommender.fits(profile, targets)
+        # The plan is for the first target given, else for the better of the two paths Reskill is about.
+        if targets:
+            chosen = next(f for f in fits if f.role_id == targets[0])
+        else:
+            chosen = next((f for f in fits if f.role_id in TARGET_ROLES), fits[0])
+        plan = self.recommender.plan(profile, chosen)
+        sources = [chosen.role_id] + [g.skill_id for g in chosen.gaps]
+        sources += [r for st in plan.stages for r in st.resources]
+        transition = f"{profile.current_role}_to_{chosen.role_id}"
+        if transition in self.kb.docs:
+            sources.append(transition)
+        warnings = []
+        ex = profile.extraction
+        if ex is not None and ex.confidence < 0.5:
+            warnings.append(f"Low confidence ({ex.confidence:.0%}): {ex.reason}. Gaps are shown as if you lacked every skill not mentioned.")
+        return Recommendation(
+            profile=profile,
+            seniority=profile.seniority,
+            roles=fits,
+            plan=plan,
+            sources=list(dict.fromkeys(sources)),
+            warnings=warnings,
+        )
+
+    def compare(self, profile_or_text: str | dict | Profile, roles: list[str] | None = None) -> Comparison:
+        """Target paths side by side: fit, top gaps, weeks to ready and the market view, cited."""
+        profile = self.profile(profile_or_text)
+        roles = self._check_roles(roles or list(TARGET_ROLES))
+        paths = []
+        for fit in self.recommender.fits(profile, roles):
+            outlook = self.search(f"{fit.title} outlook demand market future", k=2, kind="market", role=fit.role_id)
+            paths.append(
+                PathOutlook(role_id=fit.role_id, title=fit.title, fit=fit.fit, weeks_to_ready=fit.weeks_to_ready, top_gaps=fit.gaps[:3], outlook=outlook)
+            )
+        best, *rest = paths
+        summary = f"{best.title} fits you best now ({best.fit:.0%}, about {best.weeks_to_ready:g} weeks to ready at {profile.weekly_hours:g} h a week)"
+        if rest:
+            other = rest[0]
+            summary += f"; {other.title} is at {other.fit:.0%} ({other.weeks_to_ready:g} weeks)."
+        return Comparison(profile=profile, paths=paths, summary=summary)
+
+    # -- chat --------------------------------------------------------------------------------
+    def ask(self, question: str, history: list | None = None, profile: Profile | dict | None = None) -> Answer:
+        """One chat turn. ``history`` is ``[{role, content}]``; the profile is rebuilt from it when not given."""
+        return self.engine.answer(question, build_context(self, question, history or [], profile))
+
+    def stream(self, question: str, history: list | None = None, profile: Profile | dict | None = None) -> Iterator[str | Answer]:
+        """Yields text pieces, then the final :class:`Answer`."""
+        ctx = build_context(self, question, history or [], profile)
+        yield from self.engine.stream(question, ctx)
+
+    def _check_roles(self, roles: list[str] | None) -> list[str] | None:
+        if roles is None:
+            return None
+        unknown = [r for r in roles if r not in self.kb.roles]
+        if unknown:
+            raise BadInput(f"unknown role(s) {', '.join(unknown)}; use: {', '.join(sorted(self.kb.roles))}")
+        return list(dict.fromkeys(roles))
 
 
 def check_search(query: str, k: int, kind: str | None, role: str | None, kb: KnowledgeBase) -> None:

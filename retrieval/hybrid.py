@@ -8,7 +8,7 @@ from collections import defaultdict
 from retrieval.chunking import embedding_text
 from retrieval.hit import Hit
 from retrieval.index import StoredChunk, VectorIndex
-from retrieval.keyword import KeywordIndex
+from retrieval.keyword import KeywordIndex, tokenize
 
 RRF_K = 60
 
@@ -43,6 +43,7 @@ class HybridRetriever:
         self.max_per_doc = max_per_doc
         self.candidates = candidates
         self._lock = threading.Lock()
+        self._vectors: dict[str, list[float]] = {}
         self.refresh()
 
     def refresh(self) -> None:
@@ -51,12 +52,27 @@ class HybridRetriever:
             [c.id for c in stored],
             [embedding_text(c.text, c.metadata) for c in stored],
         )
+        tokens = {c.id: frozenset(tokenize(embedding_text(c.text, c.metadata))) for c in stored}
+        by_doc: dict[str, list[StoredChunk]] = defaultdict(list)
+        for c in stored:
+            by_doc[c.metadata["doc_id"]].append(c)
         with self._lock:
             self._chunks = {c.id: c for c in stored}
             self._keyword = keyword
+            self._tokens = tokens
+            self._by_doc = dict(by_doc)
 
     def embed_query(self, query: str) -> list[float]:
-        return self.index.embedder.embed_query(query)
+        """Query vectors are cached: a chat turn often searches the same words several ways."""
+        with self._lock:
+            vec = self._vectors.get(query)
+        if vec is None:
+            vec = self.index.embedder.embed_query(query)
+            with self._lock:
+                if len(self._vectors) >= 2048:
+                    self._vectors.clear()
+                self._vectors[query] = vec
+        return vec
 
     def search(
         self,
@@ -99,6 +115,21 @@ class HybridRetriever:
             if len(hits) == k:
                 break
         return hits
+
+
+    def lookup(self, doc_id: str, query: str = "") -> Hit | None:
+        """The chunk of one document that best matches ``query`` (by keyword overlap; no embedding).
+
+        Used when the advice already knows which document backs a statement, such as the
+        role behind a fit score or the resource behind a plan stage.
+        """
+        with self._lock:
+            chunks, tokens = self._by_doc.get(doc_id, []), self._tokens
+        if not chunks:
+            return None
+        words = set(tokenize(query))
+        best = max(chunks, key=lambda c: (len(words & tokens[c.id]), -c.metadata["chunk"]))
+        return to_hit(best, 0.0)
 
 
 def _where(kind: str | None, role: str | None) -> dict | None:

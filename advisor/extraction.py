@@ -1,0 +1,253 @@
+"""Reading a profile out of free text: skills (via the knowledge base's aliases, with an
+embedding fallback), their levels, negations, hours a week, years of experience.
+
+The text is cut into clauses at sentence ends and contrast words ("but", "although"),
+and clauses into segments at commas. A negation ("no experience with", "never used")
+covers the rest of its clause; a level cue ("expert in", "some", "5 years of") covers
+its segment and the segments after it in the same clause until another cue appears.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from advisor.models import Extraction, Profile, SkillEvidence
+from knowledge.base import KnowledgeBase, normalise_alias
+
+_CLAUSE = re.compile(r"(?:[.;!?\n]+|\bbut\b|\balthough\b|\bthough\b|\bhowever\b|\bwhereas\b|\bexcept\b|\byet\b(?! to\b)|\bwhile\b)", re.I)
+_SEGMENT = re.compile(r",|\band\b|\bplus\b|&|/(?=\s)", re.I)
+_NEGATION = re.compile(
+    r"\b(no|not|never|don'?t|do not|doesn'?t|haven'?t|have not|hasn'?t|didn'?t|did not|without|lack|lacking|zero|"
+    r"unfamiliar|nothing|none|can'?t|cannot|want to learn|would like to learn|need to learn|plan to learn|hope to learn)\b",
+    re.I,
+)
+# Ordered: the first pattern that matches in a segment sets the level.
+_LEVEL_CUES: list[tuple[re.Pattern, int]] = [
+    (re.compile(r"\b(expert|mastery|master|guru|deep expertise|architected|lead(?:ing)? .{0,20}team)\b", re.I), 4),
+    (re.compile(r"\b(advanced|strong|proficient|fluent|solid|extensive|deep(?! learning)|very good|excellent|heavy|heavily)\b", re.I), 3),
+    (re.compile(r"\b(daily|every day|everyday|in production|production|a lot|lots of|extensively|(?<!as )well)\b", re.I), 3),
+    (re.compile(r"\b(basic|basics|beginner|a little|a bit|little|dabbled|played with|tutorial|tutorials|intro|introductory|(?<!machine )(?<!deep )(?<!reinforcement )learning|novice|rusty|limited)\b", re.I), 1),
+    (re.compile(r"\b(some|familiar|working knowledge|decent|okay|ok|moderate|intermediate|occasionally|occasional|now and then)\b", re.I), 2),
+]
+_YEARS_OF = re.compile(r"(\d+(?:\.\d+)?)\+?\s*(?:years?|yrs?)\s+(?:of\s+)?", re.I)
+_YEARS_EXPERIENCE = re.compile(
+    r"(\d+(?:\.\d+)?)\+?\s*(?:years?|yrs?)\s+(?:of\s+)?(?:professional\s+|industry\s+|work\s+)?"
+    r"(?:experience|as an?\b|in data|in industry|working|in the field|in analytics|in machine learning|in ml)",
+    re.I,
+)
+_HOURS = re.compile(
+    r"(\d+(?:\.\d+)?)\s*(?:-|to)?\s*(?:\d+\s*)?(?:h|hours?|hrs?)\s*(?:a|per|each|every|/|a\s+)\s*(?:week|wk)", re.I
+)
+_ROLE_WORDS = {
+    "data_scientist": r"data scientist",
+    "data_analyst": r"data analyst",
+    "bi_analyst": r"(?:bi|business intelligence) analyst",
+    "ml_engineer": r"(?:ml|machine learning) engineer",
+    "analytics_engineer": r"analytics engineer",
+    "data_engineer": r"data engineer",
+    "mlops_engineer": r"mlops engineer",
+    "ai_engineer": r"ai engineer",
+}
+_CURRENT_ROLE = re.compile(r"\b(?:i am|i'm|im|working as|work as|currently)\s+(?:an?\s+)?(?:\w+\s+){0,2}?(" + "|".join(_ROLE_WORDS.values()) + r")", re.I)
+_PREFERENCES = {
+    "business_facing": re.compile(r"\b(business[- ]facing|stakeholders?|business side|talking to (?:the )?business|decision[- ]makers|storytelling|dashboards?)\b", re.I),
+    "engineering": re.compile(r"\b(engineering|build(?:ing)? systems|infrastructure|production systems|software|backend|deploy(?:ing|ment)?s?|platform)\b", re.I),
+}
+_ROLE_MENTION = re.compile("|".join(_ROLE_WORDS.values()) + r"|\b(?:analyst|engineer|scientist)s?\b", re.I)
+_WORD = re.compile(r"[a-z0-9][a-z0-9+#]*")
+_LIKE = re.compile(r"\b(enjoy|like|love|prefer|drawn to|interested in|want to|would rather)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Mention:
+    skill_id: str
+    level: int
+    evidence: str
+
+
+def years_to_level(years: float) -> int:
+    if years >= 5:
+        return 4
+    if years >= 3:
+        return 3
+    if years >= 1:
+        return 2
+    return 1
+
+
+class SkillExtractor:
+    """Built once per knowledge base; ``extract(text)`` returns a partial :class:`Profile`."""
+
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        embedder: Embeddings | None = None,
+        cache_dir: Path | None = None,
+        threshold: float = 0.62,
+        margin: float = 0.03,
+    ):
+        self.kb = kb
+        self.embedder = embedder
+        self.cache_dir = cache_dir
+        self.threshold = threshold
+        self.margin = margin
+        # Normalised name -> skill id; multi-word names also match written as one word ("powerbi").
+        self._names: dict[str, str] = {}
+        for sid, skill in kb.skills.items():
+            for name in [sid.replace("_", " "), skill.title, *skill.aliases]:
+                key = normalise_alias(name)
+                for form in (key, key.replace(" ", "")):
+                    if form and form not in self._names:
+                        self._names[form] = sid
+        self._longest = max((len(n.split()) for n in self._names), default=1)
+        self._skill_vectors: tuple[list[str], np.ndarray] | None = None
+        # Chat turns re-read earlier messages; their phrases are embedded once.
+        self._phrase_vectors: dict[str, list[float]] = {}
+
+    # -- embedding fallback ------------------------------------------------------------------
+    def _vectors(self) -> tuple[list[str], np.ndarray]:
+        """Two descriptions per skill, embedded once per knowledge-base version and cached on disk."""
+        if self._skill_vectors is None:
+            ids, texts = [], []
+            for sid, skill in sorted(self.kb.skills.items()):
+                ids += [sid, sid]
+                texts += [f"{skill.title}: {', '.join(skill.aliases)}", skill.levels[3]]
+            key = hashlib.sha256("\n".join(texts).encode()).hexdigest()[:16]
+            path = self.cache_dir / f"skill-vectors-{key}.npy" if self.cache_dir else None
+            if path and path.is_file():
+                vecs = np.load(path)
+            else:
+                vecs = np.asarray(self.embedder.embed_documents(texts), dtype=np.float32)
+                if path:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    tmp = path.with_suffix(".tmp.npy")
+                    np.save(tmp, vecs)
+                    tmp.replace(path)
+            self._skill_vectors = (ids, vecs)
+        return self._skill_vectors
+
+    def _semantic(self, phrases: list[str]) -> list[tuple[str, float] | None]:
+        if not self.embedder or not phrases:
+            return [None] * len(phrases)
+        ids, vecs = self._vectors()
+        missing = [p for p in dict.fromkeys(phrases) if p not in self._phrase_vectors]
+        if missing:
+            if len(self._phrase_vectors) > 4096:
+                self._phrase_vectors.clear()
+            self._phrase_vectors.update(zip(missing, self.embedder.embed_documents(missing)))
+        q = np.asarray([self._phrase_vectors[p] for p in phrases], dtype=np.float32)
+        sims = q @ vecs.T
+        out = []
+        for row in sims:
+            best: dict[str, float] = {}
+            for sid, s in zip(ids, row):
+                best[sid] = max(best.get(sid, -1.0), float(s))
+            ranked = sorted(best.items(), key=lambda x: -x[1])
+            top, second = ranked[0], ranked[1] if len(ranked) > 1 else ("", -1.0)
+            out.append(top if top[1] >= self.threshold and top[1] - second[1] >= self.margin else None)
+        return out
+
+    def find(self, text: str) -> list[tuple[int, str]]:
+        """(character offset, skill id) of every skill name in ``text``, longest name first."""
+        tokens = [(m.start(), m.group()) for m in _WORD.finditer(text.lower())]
+        found, i = [], 0
+        while i < len(tokens):
+            for n in range(min(self._longest, len(tokens) - i), 0, -1):
+                sid = self._names.get(" ".join(t for _, t in tokens[i : i + n]))
+                if sid:
+                    found.append((tokens[i][0], sid))
+                    i += n
+                    break
+            else:
+                i += 1
+        return found
+
+    def skills_named(self, text: str) -> tuple[str, ...]:
+        """Skill ids the text names through an alias, in order, whatever it says about them."""
+        return tuple(dict.fromkeys(sid for _, sid in self.find(text)))
+
+    # -- extraction --------------------------------------------------------------------------
+    def mentions(self, text: str) -> list[Mention]:
+        found: dict[str, Mention] = {}
+        fallback: list[tuple[str, int, str]] = []
+        for clause in _CLAUSE.split(text):
+            clause = clause.strip()
+            if not clause:
+                continue
+            neg = _NEGATION.search(clause)
+            cue_level: int | None = None
+            for segment in _SEGMENT.split(clause):
+                if not segment.strip():
+                    continue
+                level = _segment_level(segment)
+                cue_level = level if level is not None else cue_level
+                hits = self.find(segment)
+                for offset, sid in hits:
+                    negated = neg is not None and neg.start() <= clause.find(segment) + offset
+                    lvl = 0 if negated else (cue_level or 2)
+                    found[sid] = Mention(sid, lvl, " ".join(clause.split()))
+                if not hits and len(segment.split()) >= 2 and not _ROLE_MENTION.search(segment):
+                    negated = neg is not None and neg.start() <= clause.find(segment) + len(segment)
+                    fallback.append((segment.strip(), 0 if negated else (cue_level or 2), " ".join(clause.split())))
+        for (phrase, lvl, evidence), match in zip(fallback, self._semantic([f[0] for f in fallback])):
+            if match and match[0] not in found:
+                found[match[0]] = Mention(match[0], lvl, evidence)
+        return list(found.values())
+
+    def extract(self, text: str) -> Profile:
+        """A profile holding only what the text states (``model_fields_set`` says which fields)."""
+        mentions = self.mentions(text)
+        fields: dict = {
+            "skills": [
+                SkillEvidence(skill_id=m.skill_id, name=self.kb.skills[m.skill_id].title, level=m.level, evidence=[m.evidence])
+                for m in mentions
+            ]
+        }
+        if m := _YEARS_EXPERIENCE.search(text):
+            fields["years_experience"] = min(float(m.group(1)), 60)
+        if m := _HOURS.search(text):
+            hours = float(m.group(1))
+            if 0 < hours <= 80:
+                fields["weekly_hours"] = hours
+        if m := _CURRENT_ROLE.search(text):
+            said = m.group(1).lower()
+            fields["current_role"] = next(r for r, p in _ROLE_WORDS.items() if re.fullmatch(p, said, re.I))
+        prefs = [name for name, pat in _PREFERENCES.items() if _liked(text, pat)]
+        if prefs:
+            fields["preferences"] = prefs
+        known = [m for m in mentions if m.level > 0]
+        fields["extraction"] = confidence(len(known), len(mentions) - len(known))
+        return Profile(**fields)
+
+
+def _segment_level(segment: str) -> int | None:
+    if m := _YEARS_OF.search(segment):
+        return years_to_level(float(m.group(1)))
+    for pattern, level in _LEVEL_CUES:
+        if pattern.search(segment):
+            return level
+    return None
+
+
+def _liked(text: str, pattern: re.Pattern) -> bool:
+    for clause in _CLAUSE.split(text):
+        if pattern.search(clause) and _LIKE.search(clause) and not _NEGATION.search(clause):
+            return True
+    return False
+
+
+def confidence(known: int, absent: int) -> Extraction:
+    if known == 0:
+        reason = "no skills were recognised in the text" + (f" ({absent} stated as missing)" if absent else "")
+        return Extraction(confidence=0.0, reason=reason + "; tell me which tools and methods you use and how well")
+    if known < 3:
+        return Extraction(confidence=0.3, reason=f"only {known} skill(s) recognised; the gaps assume you lack everything not mentioned")
+    if known < 6:
+        return Extraction(confidence=0.6, reason=f"{known} skills recognised; mention more of your tools for a sharper picture")
+    return Extraction(confidence=0.9, reason=f"{known} skills recognised")

@@ -1,0 +1,161 @@
+"""The JSON shapes Reskill returns. They are the public contract of every face; change with care."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from knowledge.schema import Seniority
+from retrieval.hit import Hit
+
+SkillLevel = Annotated[int, Field(ge=0, le=4)]
+
+
+class SkillEvidence(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    skill_id: str
+    name: str = ""
+    level: SkillLevel
+    evidence: list[str] = []
+    """The phrases that set the level, oldest first."""
+
+
+class Extraction(BaseModel):
+    """How sure we are that the profile reflects the person (never silently empty)."""
+
+    confidence: float = Field(ge=0, le=1)
+    reason: str
+
+
+class Profile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    skills: list[SkillEvidence] = []
+    years_experience: Annotated[float, Field(ge=0, le=60)] | None = None
+    weekly_hours: Annotated[float, Field(gt=0, le=80)] = 6
+    current_role: str | None = "data_scientist"
+    target_roles: list[str] = []
+    seniority: Seniority = "mid"
+    preferences: list[str] = []
+    """Free-form tags such as 'business_facing' or 'engineering'."""
+    extraction: Extraction | None = None
+
+    def level(self, skill_id: str) -> int:
+        return next((s.level for s in self.skills if s.skill_id == skill_id), 0)
+
+    def levels(self) -> dict[str, int]:
+        return {s.skill_id: s.level for s in self.skills}
+
+
+class Gap(BaseModel):
+    skill_id: str
+    name: str
+    current_level: int
+    required_level: int
+    importance: int
+    priority: float
+    """importance x missing levels, raised for skills that unlock other gaps; higher first."""
+    hours: int
+
+
+class SkillMatch(BaseModel):
+    skill_id: str
+    name: str
+    current_level: int
+    required_level: int
+    importance: int
+
+
+class RoleFit(BaseModel):
+    role_id: str
+    title: str
+    fit: float = Field(ge=0, le=1)
+    matched: list[SkillMatch]
+    transferable: list[SkillMatch]
+    gaps: list[Gap]
+    hours_to_ready: int
+    """Study hours, in plan order, until the fit reaches 80% (see ``recommender.READY_FIT``)."""
+    weeks_to_ready: float
+    why: str
+
+
+class PlanStage(BaseModel):
+    number: int
+    title: str
+    skills: list[Gap]
+    hours: int
+    weeks: float
+    start_week: float
+    resources: list[str]
+    """Resource document ids that build this stage's skills."""
+    project: str
+
+
+class Plan(BaseModel):
+    role_id: str
+    weekly_hours: float
+    total_hours: int
+    total_weeks: float
+    stages: list[PlanStage]
+
+
+class Recommendation(BaseModel):
+    profile: Profile
+    seniority: Seniority
+    roles: list[RoleFit]
+    plan: Plan | None
+    sources: list[str]
+    warnings: list[str] = []
+    """E.g. 'only 1 skill was found in the text': a caller must show these, not 'no gaps'."""
+
+
+class PathOutlook(BaseModel):
+    role_id: str
+    title: str
+    fit: float
+    weeks_to_ready: float
+    top_gaps: list[Gap]
+    outlook: list[Hit]
+
+
+class Comparison(BaseModel):
+    profile: Profile
+    paths: list[PathOutlook]
+    summary: str
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["user", "assistant", "system"]
+    content: Annotated[str, Field(max_length=20_000)]
+
+
+Intent = Literal[
+    "role_info",
+    "compare",
+    "fit",
+    "plan",
+    "skill_info",
+    "resources",
+    "market",
+    "profile_update",
+    "greeting",
+    "out_of_scope",
+    "need_profile",
+    "search",
+]
+
+
+class Answer(BaseModel):
+    text: str
+    citations: list[Hit]
+    intent: Intent
+    profile: Profile
+    recommendation: Recommendation | None = None
+    engine: str
+    grounded: bool
+    notes: list[str] = []
+    """Why the engine fell back, what was trimmed, and similar; shown to the user when non-empty."""
