@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from advisor.errors import BadInput
 from advisor.settings import Settings, load_settings
@@ -85,6 +86,161 @@ def cmd_search(args, settings: Settings) -> int:
     return 0
 
 
+def _profile_source(args, settings: Settings):
+    """The profile input of `recommend`/`profile`/`ask`: text, a resume file or a JSON profile."""
+    from advisor.profile import read_resume_file
+
+    if getattr(args, "text", None) is not None:
+        return args.text
+    if getattr(args, "resume", None):
+        return read_resume_file(Path(args.resume))
+    if getattr(args, "profile", None):
+        try:
+            return json.loads(Path(args.profile).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise BadInput(f"cannot read profile '{args.profile}': {exc.strerror or exc}") from None
+        except json.JSONDecodeError as exc:
+            raise BadInput(f"profile '{args.profile}' is not valid JSON: {exc.msg} at line {exc.lineno}") from None
+    return None
+
+
+def _roles_arg(value: str | None) -> list[str] | None:
+    return [r.strip() for r in value.split(",") if r.strip()] if value else None
+
+
+def cmd_profile(args, settings: Settings) -> int:
+    source = _profile_source(args, settings)
+    adv = _load_advisor(settings, quiet=True)
+    profile = adv.profile(source)
+    if args.json:
+        print(profile.model_dump_json(indent=2))
+        return 0
+    ex = profile.extraction
+    if ex:
+        print(f"confidence {ex.confidence:.0%}: {ex.reason}")
+    for s in sorted(profile.skills, key=lambda s: (-s.level, s.skill_id)):
+        print(f"  {s.name:<48} level {s.level}   from: \"{'; '.join(s.evidence)[:90]}\"")
+    print(f"weekly hours {profile.weekly_hours:g}; current role {profile.current_role}; seniority target {profile.seniority}")
+    return 0
+
+
+def cmd_recommend(args, settings: Settings) -> int:
+    source = _profile_source(args, settings)
+    adv = _load_advisor(settings, quiet=True)
+    rec = adv.recommend(source, targets=_roles_arg(args.targets), hours=args.hours, seniority=args.seniority)
+    if args.json:
+        print(rec.model_dump_json(indent=2))
+        return 0
+    for w in rec.warnings:
+        print(f"warning: {w}")
+    print(f"{'role':<34}{'fit':>6}{'matched':>9}{'gaps':>6}{'weeks to ready':>16}")
+    for f in rec.roles:
+        print(f"{f.title:<34}{f.fit:>6.0%}{len(f.matched):>9}{len(f.gaps):>6}{f.weeks_to_ready:>16g}")
+    plan = rec.plan
+    if plan:
+        print(f"\nPlan toward {plan.role_id} at {plan.weekly_hours:g} h/week: {plan.total_hours} h, {plan.total_weeks:g} weeks")
+        for st in plan.stages:
+            print(f"  {st.number}. weeks {st.start_week:g}-{st.start_week + st.weeks:g}  {st.title}")
+            for g in st.skills:
+                print(f"       {g.name} {g.current_level}->{g.required_level} ({g.hours} h, importance {g.importance})")
+            if st.resources:
+                print(f"       resources: {', '.join(st.resources)}")
+            print(f"       project: {st.project}")
+    print(f"\nsources: {', '.join(rec.sources)}")
+    return 0
+
+
+def _print_answer(answer, as_json: bool) -> None:
+    if as_json:
+        print(answer.model_dump_json(indent=2))
+        return
+    print(answer.text)
+    for note in answer.notes:
+        print(f"note: {note}")
+    if answer.citations:
+        print()
+        for n, h in enumerate(answer.citations, 1):
+            print(f"[{n}] {h.title} ({h.kind}) — {h.section}")
+
+
+def cmd_ask(args, settings: Settings) -> int:
+    profile = _profile_source(args, settings)
+    adv = _load_advisor(settings, quiet=True)
+    if isinstance(profile, str):
+        profile = adv.profile(profile)
+    _print_answer(adv.ask(args.question, history=[], profile=profile), args.json)
+    return 0
+
+
+def cmd_chat(args, settings: Settings) -> int:
+    from advisor.models import Answer
+
+    print("Loading Reskill…", file=sys.stderr)
+    adv = _load_advisor(settings)
+    print(f"Reskill chat ({adv.engine_name}). Tell me about yourself or ask a question; 'quit' to leave.")
+    if adv.engine_note:
+        print(f"note: {adv.engine_note}")
+    history: list[dict] = []
+    profile = None
+    while True:
+        try:
+            question = input("\nyou> ").strip()
+        except EOFError:
+            print()
+            return 0
+        if question.lower() in ("quit", "exit", ":q"):
+            return 0
+        if not question:
+            continue
+        try:
+            answer = None
+            print()
+            for piece in adv.stream(question, history=history, profile=profile):
+                if isinstance(piece, Answer):
+                    answer = piece
+                else:
+                    print(piece, end="", flush=True)
+        except BadInput as exc:
+            print(f"error: {exc}")
+            continue
+        print()
+        for note in answer.notes:
+            print(f"note: {note}")
+        for n, h in enumerate(answer.citations, 1):
+            print(f"  [{n}] {h.title} ({h.kind}) — {h.section}")
+        history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]
+        profile = answer.profile
+
+
+def cmd_eval(args, settings: Settings) -> int:
+    from advisor.evaluation import evaluate, THRESHOLDS
+
+    adv = _load_advisor(settings, quiet=True)
+    report = evaluate(adv, Path(args.dir))
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        for name, value in report["metrics"].items():
+            bar = THRESHOLDS.get(name)
+            mark = "" if bar is None else ("  ok" if value >= bar else f"  BELOW {bar}")
+            print(f"{name:<28}{value:8.3f}{mark}")
+        for line in report["failures"][: args.show]:
+            print(f"  miss: {line}")
+    return 0 if report["passed"] else 1
+
+
+def cmd_serve(args, settings: Settings) -> int:
+    from advisor.api.server import run
+
+    if args.workers > 1 and not settings.chroma_url:
+        raise BadInput(
+            "--workers > 1 needs Chroma's server mode: the embedded store is not safe for several processes. "
+            "Start `chroma run --path <dir>` and set RESKILL_CHROMA_URL=http://127.0.0.1:8000"
+        )
+    run(settings, host=args.host, port=args.port, workers=args.workers)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="reskill", description="Reskill: career-reskilling advice for data scientists.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -103,6 +259,47 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--role")
     s.add_argument("--json", action="store_true", help="print the hits as JSON")
     s.set_defaults(func=cmd_search)
+
+    def profile_inputs(s, required=True, json_profile=True):
+        g = s.add_mutually_exclusive_group(required=required)
+        g.add_argument("--text", help="describe your experience in your own words")
+        g.add_argument("--resume", help="a resume file: .txt, .md, .pdf or .docx")
+        if json_profile:
+            g.add_argument("--profile", help="a profile JSON file")
+
+    s = sub.add_parser("recommend", help="role fit, gaps and a learning plan for a profile")
+    profile_inputs(s)
+    s.add_argument("--targets", help="comma-separated role ids, e.g. bi_analyst,ml_engineer")
+    s.add_argument("--hours", type=float, help="hours a week for learning")
+    s.add_argument("--seniority", choices=["junior", "mid", "senior"])
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_recommend)
+
+    s = sub.add_parser("profile", help="show the profile read from text or a resume, with evidence")
+    profile_inputs(s, json_profile=False)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_profile)
+
+    s = sub.add_parser("ask", help="ask one question")
+    s.add_argument("question")
+    profile_inputs(s, required=False)
+    s.add_argument("--json", action="store_true", help="print the Answer as JSON")
+    s.set_defaults(func=cmd_ask)
+
+    s = sub.add_parser("chat", help="an interactive conversation in the terminal")
+    s.set_defaults(func=cmd_chat)
+
+    s = sub.add_parser("eval", help="retrieval and recommender quality on the labelled sets")
+    s.add_argument("--dir", default=str(Path(__file__).resolve().parent.parent / "tests" / "eval"))
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--show", type=int, default=10, help="how many misses to list")
+    s.set_defaults(func=cmd_eval)
+
+    s = sub.add_parser("serve", help="the HTTP API")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--workers", type=int, default=1)
+    s.set_defaults(func=cmd_serve)
     return p
 
 

@@ -11,6 +11,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 
 from advisor.chat.context import build_context
+from advisor.chat.intents import roles_in
 from advisor.chat.engines import make_engine
 
 from advisor.errors import BadInput
@@ -59,6 +60,7 @@ class Advisor:
         """The parts built from the knowledge base itself; rebuilt whenever it changes."""
         self.recommender = Recommender(kb)
         self.extractor = SkillExtractor(kb, self.embedder, cache_dir=self.settings.data_dir / "cache")
+        self.extractor.warm()
         if getattr(self, "engine", None) is None:
             self.engine, self.engine_note = make_engine(self.settings, kb, self._chat_model)
         else:
@@ -98,7 +100,15 @@ class Advisor:
     # -- search ----------------------------------------------------------------------------
     def search(self, query: str, k: int = 5, kind: str | None = None, role: str | None = None) -> list[Hit]:
         check_search(query, k, kind, role, self.kb)
-        return self.retriever.search(query.strip(), k=k, kind=kind, role=role)
+        return self.retriever.search(self._expand(query.strip()), k=k, kind=kind, role=role)
+
+    def _expand(self, query: str) -> str:
+        """Add the names behind abbreviations ("PBI" -> "Microsoft Power BI", "MLE" -> the role)."""
+        lowered = query.lower()
+        names = [self.kb.skills[s].title for s in self.extractor.skills_named(query)]
+        names += [self.kb.roles[r].title for r in roles_in(query) if r in self.kb.roles]
+        extra = [n for n in dict.fromkeys(names) if n.lower() not in lowered]
+        return f"{query} {' '.join(extra)}" if extra else query
 
     # -- profile and advice ------------------------------------------------------------------
     def profile(self, source: str | dict | Profile, base: Profile | None = None) -> Profile:
@@ -162,7 +172,8 @@ class Advisor:
         roles = self._check_roles(roles or list(TARGET_ROLES))
         paths = []
         for fit in self.recommender.fits(profile, roles):
-            outlook = self.search(f"{fit.title} outlook demand market future", k=2, kind="market", role=fit.role_id)
+            query = f"{fit.title} outlook demand market future"
+            outlook = self.search(query, k=2, kind="market", role=fit.role_id) or self.search(query, k=2, kind="market")
             paths.append(
                 PathOutlook(role_id=fit.role_id, title=fit.title, fit=fit.fit, weeks_to_ready=fit.weeks_to_ready, top_gaps=fit.gaps[:3], outlook=outlook)
             )

@@ -9,7 +9,6 @@ its segment and the segments after it in the same clause until another cue appea
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,12 +18,13 @@ from langchain_core.embeddings import Embeddings
 
 from advisor.models import Extraction, Profile, SkillEvidence
 from knowledge.base import KnowledgeBase, normalise_alias
+from knowledge.document import first_sentence, section_text
 
 _CLAUSE = re.compile(r"(?:[.;!?\n]+|\bbut\b|\balthough\b|\bthough\b|\bhowever\b|\bwhereas\b|\bexcept\b|\byet\b(?! to\b)|\bwhile\b)", re.I)
 _SEGMENT = re.compile(r",|\band\b|\bplus\b|&|/(?=\s)", re.I)
 _NEGATION = re.compile(
     r"\b(no|not|never|don'?t|do not|doesn'?t|haven'?t|have not|hasn'?t|didn'?t|did not|without|lack|lacking|zero|"
-    r"unfamiliar|nothing|none|can'?t|cannot|want to learn|would like to learn|need to learn|plan to learn|hope to learn)\b",
+    r"unfamiliar|nothing|none|can'?t|cannot|want to learn|like to learn|need to learn|plan to learn|hope to learn|have yet to)\b",
     re.I,
 )
 # Ordered: the first pattern that matches in a segment sets the level.
@@ -60,6 +60,15 @@ _PREFERENCES = {
     "engineering": re.compile(r"\b(engineering|build(?:ing)? systems|infrastructure|production systems|software|backend|deploy(?:ing|ment)?s?|platform)\b", re.I),
 }
 _ROLE_MENTION = re.compile("|".join(_ROLE_WORDS.values()) + r"|\b(?:analyst|engineer|scientist)s?\b", re.I)
+_PREPOSITION = re.compile(
+    r"\b(?:for|at|with|in|on|to|from|during|since|of|by|about|as|last|this|the|our|my|i|we|have|has|had|been|spent|"
+    r"years?|months?|weeks?|days?|also|mostly|mainly|lots|lot)\b",
+    re.I,
+)
+_COMMON_WORDS = frozenset({"solid", "excel", "spark", "dash", "flask"})
+"""Aliases that are also everyday words: they count only when written capitalised."""
+_NOT_CLAIMED = re.compile(r"\b(over|rather than|instead of|more than|than)\b", re.I)
+"""In "I prefer building systems over dashboards", what follows is not a skill the person claims."""
 _WORD = re.compile(r"[a-z0-9][a-z0-9+#]*")
 _LIKE = re.compile(r"\b(enjoy|like|love|prefer|drawn to|interested in|want to|would rather)\b", re.I)
 
@@ -89,8 +98,8 @@ class SkillExtractor:
         kb: KnowledgeBase,
         embedder: Embeddings | None = None,
         cache_dir: Path | None = None,
-        threshold: float = 0.62,
-        margin: float = 0.03,
+        threshold: float = 0.55,
+        margin: float = 0.04,
     ):
         self.kb = kb
         self.embedder = embedder
@@ -112,25 +121,39 @@ class SkillExtractor:
 
     # -- embedding fallback ------------------------------------------------------------------
     def _vectors(self) -> tuple[list[str], np.ndarray]:
-        """Two descriptions per skill, embedded once per knowledge-base version and cached on disk."""
+        """Several descriptions per skill (title, aliases, level descriptors, first sentence of
+        'What it is'). Vectors are cached on disk by text, so an edit re-embeds only what changed."""
         if self._skill_vectors is None:
             ids, texts = [], []
             for sid, skill in sorted(self.kb.skills.items()):
-                ids += [sid, sid]
-                texts += [f"{skill.title}: {', '.join(skill.aliases)}", skill.levels[3]]
-            key = hashlib.sha256("\n".join(texts).encode()).hexdigest()[:16]
-            path = self.cache_dir / f"skill-vectors-{key}.npy" if self.cache_dir else None
-            if path and path.is_file():
-                vecs = np.load(path)
-            else:
-                vecs = np.asarray(self.embedder.embed_documents(texts), dtype=np.float32)
-                if path:
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    tmp = path.with_suffix(".tmp.npy")
-                    np.save(tmp, vecs)
-                    tmp.replace(path)
-            self._skill_vectors = (ids, vecs)
+                what = first_sentence(section_text(self.kb.docs[sid].body, "what"))
+                descriptions = [skill.title, f"{skill.title}: {', '.join(skill.aliases)}", *skill.levels.values(), what]
+                ids += [sid] * len(descriptions)
+                texts += descriptions
+            self._skill_vectors = (ids, self._embed_cached(texts))
         return self._skill_vectors
+
+    def _embed_cached(self, texts: list[str]) -> np.ndarray:
+        path = self.cache_dir / "skill-vectors.npz" if self.cache_dir else None
+        known: dict[str, np.ndarray] = {}
+        if path and path.is_file():
+            with np.load(path) as saved:
+                known = dict(zip(saved["texts"].tolist(), saved["vectors"]))
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        if missing:
+            known.update(zip(missing, np.asarray(self.embedder.embed_documents(missing), dtype=np.float32)))
+            if path:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                keep = list(dict.fromkeys(texts))
+                tmp = path.with_name(path.stem + ".tmp.npz")
+                np.savez(tmp, texts=np.array(keep), vectors=np.stack([known[t] for t in keep]))
+                tmp.replace(path)
+        return np.stack([known[t] for t in texts])
+
+    def warm(self) -> None:
+        """Embed the skill descriptions now (at load) rather than in the first chat turn."""
+        if self.embedder is not None:
+            self._vectors()
 
     def _semantic(self, phrases: list[str]) -> list[tuple[str, float] | None]:
         if not self.embedder or not phrases:
@@ -159,7 +182,10 @@ class SkillExtractor:
         found, i = [], 0
         while i < len(tokens):
             for n in range(min(self._longest, len(tokens) - i), 0, -1):
-                sid = self._names.get(" ".join(t for _, t in tokens[i : i + n]))
+                name = " ".join(t for _, t in tokens[i : i + n])
+                sid = self._names.get(name)
+                if sid and name in _COMMON_WORDS and not text[tokens[i][0]].isupper():
+                    sid = None  # "solid pandas" is not SOLID; "excel at" is not Excel
                 if sid:
                     found.append((tokens[i][0], sid))
                     i += n
@@ -181,6 +207,8 @@ class SkillExtractor:
             if not clause:
                 continue
             neg = _NEGATION.search(clause)
+            liking = _LIKE.search(clause)
+            unclaimed = _NOT_CLAIMED.search(clause, liking.end()) if liking else None
             cue_level: int | None = None
             for segment in _SEGMENT.split(clause):
                 if not segment.strip():
@@ -188,14 +216,21 @@ class SkillExtractor:
                 level = _segment_level(segment)
                 cue_level = level if level is not None else cue_level
                 hits = self.find(segment)
+                at = clause.find(segment)
                 for offset, sid in hits:
-                    negated = neg is not None and neg.start() <= clause.find(segment) + offset
+                    if unclaimed is not None and at + offset >= unclaimed.start():
+                        continue
+                    negated = neg is not None and neg.start() <= at + offset
                     lvl = 0 if negated else (cue_level or 2)
                     found[sid] = Mention(sid, lvl, " ".join(clause.split()))
-                if not hits and len(segment.split()) >= 2 and not _ROLE_MENTION.search(segment):
-                    negated = neg is not None and neg.start() <= clause.find(segment) + len(segment)
-                    fallback.append((segment.strip(), 0 if negated else (cue_level or 2), " ".join(clause.split())))
-        for (phrase, lvl, evidence), match in zip(fallback, self._semantic([f[0] for f in fallback])):
+                if not hits and not liking and len(segment.split()) >= 2 and not _ROLE_MENTION.search(segment):
+                    negated = neg is not None and neg.start() <= at + len(segment)
+                    level = 0 if negated else (cue_level or 2)
+                    for phrase in _phrases(segment):
+                        fallback.append((phrase, level, " ".join(clause.split())))
+        matches = self._semantic([f[0] for f in fallback])
+        # Best-scoring phrase first, so a skill takes the evidence that matched it most clearly.
+        for (phrase, lvl, evidence), match in sorted(zip(fallback, matches), key=lambda x: -(x[1][1] if x[1] else 0)):
             if match and match[0] not in found:
                 found[match[0]] = Mention(match[0], lvl, evidence)
         return list(found.values())
@@ -224,6 +259,13 @@ class SkillExtractor:
         known = [m for m in mentions if m.level > 0]
         fields["extraction"] = confidence(len(known), len(mentions) - len(known))
         return Profile(**fields)
+
+
+def _phrases(segment: str) -> list[str]:
+    """The segment and its pieces between prepositions: "spent last year containerising apps
+    for the platform team" also tries "year containerising apps", whose meaning is not diluted."""
+    pieces = [p.strip() for p in _PREPOSITION.split(segment) if len(p.split()) >= 2]
+    return list(dict.fromkeys([segment.strip(), *pieces]))
 
 
 def _segment_level(segment: str) -> int | None:

@@ -76,7 +76,7 @@ class RoleFit(BaseModel):
     transferable: list[SkillMatch]
     gaps: list[Gap]
     hours_to_ready: int
-    """Study hours, in plan order, until the fit reaches 80% (see ``recommender.READY_FIT``)."""
+    """Study hours to the 'ready to apply' bar (see ``recommender.ON_THE_JOB``), prerequisites included."""
     weeks_to_ready: float
     why: str
 

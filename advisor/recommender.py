@@ -8,23 +8,25 @@ the role's requirements at the chosen seniority. A skill at or above the require
 The plan for a target adds missing prerequisites of the gaps (to level 2), orders the
 skills so every prerequisite comes first and, among skills that are ready, the highest
 priority goes first; then it cuts the sequence into at most six stages of similar length.
-Weeks to ready count the study hours, in plan order, until the fit reaches ``READY_FIT``.
+Weeks to ready count the study hours to the ready bar (see ``ON_THE_JOB``); they can only
+shrink when a level rises, because each skill's hours do.
 """
 
 from __future__ import annotations
 
 import heapq
 import math
-import re
 
 from advisor.models import Gap, Plan, PlanStage, Profile, RoleFit, SkillMatch
 from knowledge.base import KnowledgeBase
+from knowledge.document import first_sentence, section_text
 from knowledge.schema import RoleDoc, Seniority
 
 PREREQUISITE_LEVEL = 2
-READY_FIT = 0.8
-"""'Ready to apply' means 80% importance-weighted coverage: few hires meet every line of a
-job description, and the last requirements are the cheapest to learn on the job."""
+ON_THE_JOB = 3
+"""'Ready to apply' means every requirement of importance above this at its full level, and the
+others at one level below: few hires meet every line of a job description, and the minor
+requirements are the ones people finish learning on the job."""
 MAX_STAGES = 6
 STAGE_WEEKS = 8
 _CATEGORY_LABEL = {
@@ -72,7 +74,7 @@ class Recommender:
             gap_rows.append(row)
         gaps = self._gaps(gap_rows)
         fit = earned / total if total else 0.0
-        hours = self._hours_to_ready(fit, total, reqs, self.plan_skills(profile, gaps))
+        hours = self._hours_to_ready(profile, reqs)
         return RoleFit(
             role_id=role_id,
             title=role.title,
@@ -85,16 +87,16 @@ class Recommender:
             why=self._why(role.title, fit, matched, transferable, gaps),
         )
 
-    def _hours_to_ready(self, fit: float, total: int, reqs: dict, ordered: list[Gap]) -> int:
-        hours = 0
-        for gap in ordered:
-            if fit >= READY_FIT - 1e-9:
-                break
-            hours += gap.hours
-            if gap.skill_id in reqs:
-                need, weight = reqs[gap.skill_id]
-                fit += weight * (need - gap.current_level) / need / total
-        return hours
+    def _hours_to_ready(self, profile: Profile, reqs: dict[str, tuple[int, int]]) -> int:
+        bar = []
+        for sid, (need, weight) in reqs.items():
+            target = need if weight > ON_THE_JOB else max(need - 1, 1)
+            have = profile.level(sid)
+            if have < target:
+                skill = self.skills[sid]
+                bar.append(Gap(skill_id=sid, name=skill.title, current_level=have, required_level=target,
+                               importance=weight, priority=0, hours=skill.hours_between(have, target)))
+        return sum(g.hours for g in self.plan_skills(profile, bar))
 
     def _gaps(self, rows: list[SkillMatch]) -> list[Gap]:
         missing = {r.skill_id for r in rows}
@@ -246,22 +248,6 @@ class Recommender:
             if text:
                 return first_sentence(text)
         return f"Build a small project that uses {_join([g.name for g in group])} end to end and write up what you learned."
-
-
-def section_text(body: str, word: str) -> str:
-    """The text of the first ``##`` section whose heading contains ``word``."""
-    parts = re.split(r"^##\s+(.*)$", body, flags=re.M)
-    for heading, text in zip(parts[1::2], parts[2::2]):
-        if word.lower() in heading.lower():
-            return text.strip()
-    return ""
-
-
-def first_sentence(text: str, limit: int = 320) -> str:
-    text = " ".join(re.sub(r"^[-*\d.]+\s+", "", line.strip()) for line in text.splitlines() if line.strip())
-    m = re.search(r"(.+?[.!?])(\s|$)", text)
-    s = m.group(1) if m else text
-    return s if len(s) <= limit else s[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
 def _join(names: list[str]) -> str:

@@ -5,6 +5,7 @@ Build it with :func:`load_settings` and pass it down; nothing else reads the env
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Literal
 
@@ -60,3 +61,24 @@ class Settings(BaseSettings):
 
 def load_settings(**overrides) -> Settings:
     return Settings(**overrides)
+
+
+def settings_env(settings: Settings) -> dict[str, str | None]:
+    """The ``RESKILL_*`` variables that rebuild ``settings`` in another process (``None``: leave unset).
+
+    Worker processes (``reskill serve --workers N``) cannot be handed a Settings object; they read these.
+    """
+    env: dict[str, str | None] = {}
+    for name, value in settings.model_dump(mode="json").items():
+        key = f"RESKILL_{name.upper()}"
+        if value is None:
+            env[key] = None
+        elif any(m is NoDecode or isinstance(m, NoDecode) for m in Settings.model_fields[name].metadata):
+            env[key] = ",".join(value)
+        elif isinstance(value, (dict, list)):
+            env[key] = json.dumps(value)
+        elif isinstance(value, bool):
+            env[key] = "true" if value else "false"
+        else:
+            env[key] = str(value)
+    return env

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,3 +114,19 @@ def read_document(path: Path, root: Path) -> Document:
     except (OSError, UnicodeDecodeError) as exc:
         raise DocumentInvalid([KnowledgeError(rel, "file", f"cannot be read: {exc}")]) from None
     return parse_document(text, rel, expected_id=path.stem)
+
+
+def section_text(body: str, word: str) -> str:
+    """The text of the first ``##`` section whose heading contains ``word``."""
+    parts = re.split(r"^##\s+(.*)$", body, flags=re.M)
+    for heading, text in zip(parts[1::2], parts[2::2]):
+        if word.lower() in heading.lower():
+            return text.strip()
+    return ""
+
+
+def first_sentence(text: str, limit: int = 320) -> str:
+    text = " ".join(re.sub(r"^[-*\d.]+\s+", "", line.strip()) for line in text.splitlines() if line.strip())
+    m = re.search(r"(.+?[.!?])(\s|$)", text)
+    s = m.group(1) if m else text
+    return s if len(s) <= limit else s[: limit - 1].rsplit(" ", 1)[0] + "…"

@@ -91,6 +91,9 @@ class HybridRetriever:
         }
         if not allowed:
             return []
+        fixes = keyword.corrections(query)
+        if fixes:
+            query, vector = f"{query} {' '.join(fixes)}", None
         n = min(max(self.candidates, 4 * k), len(allowed))
         dense = self.index.query(vector or self.embed_query(query), n, _where(kind, role))
         sparse = keyword.search(query, allowed, n)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 
 from rank_bm25 import BM25Okapi
@@ -28,7 +29,23 @@ def tokenize(text: str) -> list[str]:
 class KeywordIndex:
     def __init__(self, ids: list[str], texts: list[str]):
         self.ids = ids
-        self._bm25 = BM25Okapi([tokenize(t) or ["_"] for t in texts]) if ids else None
+        docs = [tokenize(t) or ["_"] for t in texts]
+        self._bm25 = BM25Okapi(docs) if ids else None
+        self.vocabulary = frozenset(t for d in docs for t in d)
+        self._corrections: dict[str, str | None] = {}
+
+    def corrections(self, query: str) -> list[str]:
+        """Likely intended words for query words the corpus never uses ("dahsboard" -> "dashboard")."""
+        out = []
+        for tok in tokenize(query):
+            if len(tok) < 4 or tok in self.vocabulary or tok.isdigit():
+                continue
+            if tok not in self._corrections:
+                close = difflib.get_close_matches(tok, self.vocabulary, n=1, cutoff=0.8)
+                self._corrections[tok] = close[0] if close else None
+            if self._corrections[tok]:
+                out.append(self._corrections[tok])
+        return out
 
     def search(self, query: str, allowed: set[str] | None, k: int) -> list[tuple[str, float]]:
         if self._bm25 is None:

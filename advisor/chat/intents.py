@@ -15,7 +15,7 @@ from knowledge.base import TARGET_ROLES
 ROLE_NAMES = {
     "bi_analyst": r"\bbi\b(?:[- ]?analyst)?|business intelligence|bi path|bi route|\bbia\b",
     "ml_engineer": r"\bml[- ]?e(?:ngineer(?:ing)?)?s?\b|machine learning engineer|\bmle\b|ml engineering",
-    "data_scientist": r"data scien(?:tist|ce)",
+    "data_scientist": r"data scien(?:tist|ce)|\bds\b",
     "analytics_engineer": r"analytics engineer",
     "data_engineer": r"data engineer",
     "mlops_engineer": r"\bmlops\b(?: engineer)?",

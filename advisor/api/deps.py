@@ -1,0 +1,67 @@
+"""Dependencies: the loaded Advisor, the settings, and checked path parameters."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Annotated
+
+from fastapi import Path, Request
+
+from advisor.api.errors import ApiError
+from advisor.settings import Settings
+from knowledge.store import check_id
+
+if TYPE_CHECKING:
+    from advisor.core import Advisor
+
+_VERSION = re.compile(r"^[0-9a-f]{16}$")
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_advisor(request: Request) -> Advisor:
+    adv = request.app.state.advisor
+    if adv is None:
+        raise ApiError(503, "the advisor is not loaded yet; retry when /readyz answers 200", headers={"Retry-After": "5"})
+    freshness = request.app.state.freshness
+    if freshness is not None:
+        freshness.check()
+    return adv
+
+
+def doc_id_param(
+    doc_id: Annotated[str, Path(description="A document id: lower-case letters, digits, '_' and '-'.", examples=["docker"])],
+) -> str:
+    """The document id from the path, checked against the slug pattern before anything touches a file.
+
+    Routes capture the whole rest of the path, so '../x', '/etc/passwd', '%2F' and NUL all arrive
+    here and are refused with a 400 (raised by ``check_id`` as InvalidId).
+    """
+    return check_id(doc_id)
+
+
+def version_param(
+    version: Annotated[str, Path(description="A version (16 hexadecimal characters) from GET or /history.", examples=["a0385cdaad1c4fb6"])],
+) -> str:
+    if not _VERSION.fullmatch(version):
+        raise ApiError(400, f"invalid version {version!r}: a version is 16 hexadecimal characters, as GET and /history return it")
+    return version
+
+
+def etag_value(header: str | None, name: str = "If-Match") -> str | None:
+    """The one version named by an If-Match header ('"v"', 'v' or 'W/"v"'); a list or '*' is refused."""
+    if header is None:
+        return None
+    value = header.strip()
+    if value == "*":
+        raise ApiError(400, f"{name}: '*' is not accepted here; send the version you edited (the document's ETag)")
+    if "," in value:
+        raise ApiError(400, f"{name}: send exactly one version, got {header!r}")
+    if value.startswith("W/"):
+        value = value[2:]
+    value = value.strip().strip('"')
+    if not value:
+        raise ApiError(400, f"{name} is empty; send the version you edited (the document's ETag)")
+    return value

@@ -1,0 +1,122 @@
+"""One error shape per face, and the mapping from domain errors to HTTP status codes.
+
+Reskill routes answer ``{"detail": "<one line>", "errors": [{path, field, message}]}``;
+the OpenAI-compatible routes answer OpenAI's ``{"error": {message, type, param, code}}``.
+No route ever returns a traceback: unexpected failures are logged and answered with a 500
+that carries an id to find the log line.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from advisor.errors import BadInput
+from knowledge.document import DocumentInvalid
+from knowledge.store import InvalidId, NotFound, VersionConflict
+
+log = logging.getLogger("reskill.api")
+
+OPENAI_PATHS = ("/v1/chat/completions", "/v1/embeddings", "/v1/models")
+_OPENAI_TYPES = {401: "authentication_error", 403: "permission_error", 404: "not_found_error", 429: "rate_limit_error"}
+
+
+class ApiError(Exception):
+    """An HTTP error with Reskill's body shape; raise it from routes and dependencies."""
+
+    def __init__(self, status: int, detail: str, errors: list[dict] | None = None, headers: dict | None = None, **extra):
+        self.status, self.detail, self.errors, self.headers, self.extra = status, detail, errors or [], headers, extra
+        super().__init__(detail)
+
+
+def field_error(path: str, field: str, message: str) -> dict:
+    return {"path": path, "field": field, "message": message}
+
+
+def error_response(path: str, status: int, detail: str, errors: list[dict] | None = None, headers: dict | None = None, **extra) -> JSONResponse:
+    """The error body for a request path (OpenAI's shape under the OpenAI-compatible routes)."""
+    errors = errors or []
+    if path.startswith(OPENAI_PATHS):
+        kind = _OPENAI_TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
+        param = errors[0]["field"] if errors else None
+        body = {"error": {"message": detail, "type": kind, "param": param or None, "code": str(status)}}
+    else:
+        body = {"detail": detail, "errors": errors, **extra}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _summary(errors: list[dict], limit: int = 3) -> str:
+    parts = [f"{e['field'] or e['path']}: {e['message']}" for e in errors[:limit]]
+    more = f" (and {len(errors) - limit} more)" if len(errors) > limit else ""
+    return "; ".join(parts) + more
+
+
+def request_errors(exc: RequestValidationError) -> list[dict]:
+    out = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ())]
+        where, field = (loc[0], ".".join(loc[1:])) if loc else ("body", "")
+        if err.get("type") == "json_invalid":
+            field, message = "", f"not valid JSON ({err.get('ctx', {}).get('error', 'syntax error')})"
+        else:
+            message = err.get("msg", "invalid")
+        out.append(field_error(where, field, message))
+    return out
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that turn exceptions into answers."""
+
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError):
+        return error_response(request.url.path, exc.status, exc.detail, exc.errors, exc.headers, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(request: Request, exc: RequestValidationError):
+        errors = request_errors(exc)
+        # Query, path and header problems are a bad request; a body that does not validate is a 422.
+        status = 422 if any(e["path"] == "body" for e in errors) else 400
+        return error_response(request.url.path, status, _summary(errors), errors)
+
+    @app.exception_handler(BadInput)
+    async def _bad_input(request: Request, exc: BadInput):
+        # A GET carries only query and path parameters: what is wrong with them is a bad request.
+        status = 400 if request.method in ("GET", "HEAD") else 422
+        return error_response(request.url.path, status, str(exc))
+
+    @app.exception_handler(DocumentInvalid)
+    async def _invalid_document(request: Request, exc: DocumentInvalid):
+        errors = [e.as_dict() for e in exc.errors]
+        return error_response(request.url.path, 422, "the document is not valid: " + _summary(errors), errors)
+
+    @app.exception_handler(VersionConflict)
+    async def _conflict(request: Request, exc: VersionConflict):
+        headers = {"ETag": etag(exc.current)} if exc.current else None
+        return error_response(request.url.path, 412, str(exc), headers=headers, current_version=exc.current)
+
+    @app.exception_handler(NotFound)
+    async def _not_found(request: Request, exc: NotFound):
+        return error_response(request.url.path, 404, str(exc))
+
+    @app.exception_handler(InvalidId)
+    async def _invalid_id(request: Request, exc: InvalidId):
+        return error_response(request.url.path, 400, str(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        return error_response(request.url.path, exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        ref = uuid.uuid4().hex[:12]
+        log.error("unhandled error %s on %s %s", ref, request.method, request.url.path, exc_info=exc)
+        return error_response(request.url.path, 500, f"internal error (reference {ref}); the server log has the details")
+
+
+def etag(version: str) -> str:
+    return f'"{version}"'

@@ -1,0 +1,52 @@
+"""Probes: /healthz (the process answers) and /readyz (the Advisor can answer correctly)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from advisor.api.schemas import Health, Readiness, ok
+
+router = APIRouter(tags=["operations"])
+
+_READY = {"status": "ready", "reason": None, "engine": "grounded", "engine_note": None, "documents": {"role": 8, "skill": 78}, "invalid_documents": 0, "out_of_step": []}
+_NOT_READY = {**_READY, "status": "not ready", "reason": "the search index is out of step with the Markdown for: docker; run `reskill index`", "out_of_step": ["docker"]}
+
+
+@router.get("/healthz", response_model=Health, summary="The process is up", responses=ok({"status": "ok"}))
+def healthz():
+    return Health()
+
+
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    summary="Ready when the model and index are loaded and the index matches the Markdown",
+    responses={**ok(_READY), 503: {"description": "Not ready, with the reason", "model": Readiness, "content": {"application/json": {"example": _NOT_READY}}}},
+)
+def readyz(request: Request):
+    adv = request.app.state.advisor
+    if adv is None:
+        return _not_ready(Readiness(status="not ready", reason="the advisor is still loading"))
+    if request.app.state.freshness is not None:
+        request.app.state.freshness.check()
+    state = Readiness(
+        status="ready",
+        engine=adv.engine_name,
+        engine_note=adv.engine_note,
+        documents=adv.kb.counts(),
+        invalid_documents=len(adv.kb.errors),
+    )
+    try:
+        behind = adv.out_of_step()
+    except Exception as exc:  # the index cannot be read: not ready, and say why
+        return _not_ready(state.model_copy(update={"status": "not ready", "reason": f"the search index cannot be read ({type(exc).__name__}: {exc})"}))
+    if behind:
+        shown = ", ".join(behind[:10]) + (f" and {len(behind) - 10} more" if len(behind) > 10 else "")
+        reason = f"the search index is out of step with the Markdown for: {shown}; run `reskill index`"
+        return _not_ready(state.model_copy(update={"status": "not ready", "reason": reason, "out_of_step": behind}))
+    return state
+
+
+def _not_ready(state: Readiness) -> JSONResponse:
+    return JSONResponse(state.model_dump(mode="json"), status_code=503, headers={"Retry-After": "5"})

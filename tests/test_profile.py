@@ -1,0 +1,174 @@
+"""Reading profiles from text, resumes and JSON, and merging them (real knowledge base and model)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from advisor.errors import BadInput
+from advisor.profile import merge, read_resume, read_resume_file
+
+
+def levels(adv, text):
+    return {s.skill_id: s.level for s in adv.profile(text).skills}
+
+
+@pytest.mark.parametrize(
+    "text, skill",
+    [
+        ("I use scikit-learn", "scikit_learn"),
+        ("I use sklearn", "scikit_learn"),
+        ("I use Scikit Learn", "scikit_learn"),
+        ("deployed on k8s", "kubernetes"),
+        ("built PBI reports", "power_bi"),
+        ("our stack is on GCP", "gcp"),
+        ("I write SQL.", "sql"),
+        ("Power-BI and PowerBI dashboards", "power_bi"),
+    ],
+)
+def test_aliases_are_case_and_punctuation_tolerant(real_advisor, text, skill):
+    assert levels(real_advisor, text).get(skill, 0) > 0
+
+
+@pytest.mark.parametrize(
+    "text, skill",
+    [
+        ("No experience with Docker.", "docker"),
+        ("I have never used Tableau.", "tableau"),
+        ("I don't know Kubernetes.", "kubernetes"),
+        ("I know Python but not Docker.", "docker"),
+        ("I'd like to learn dbt.", "dbt"),
+        ("Strong SQL, no Power BI.", "power_bi"),
+    ],
+)
+def test_negations_give_level_zero_with_evidence(real_advisor, text, skill):
+    profile = real_advisor.profile(text)
+    found = {s.skill_id: s for s in profile.skills}
+    assert found[skill].level == 0
+    assert found[skill].evidence and skill not in {s.skill_id for s in profile.skills if s.level > 0}
+
+
+def test_negation_does_not_leak_across_contrast(real_advisor):
+    got = levels(real_advisor, "I have never used Tableau, but I use Power BI daily.")
+    assert got["tableau"] == 0 and got["power_bi"] == 3
+
+
+@pytest.mark.parametrize(
+    "text, skill, level",
+    [
+        ("I'm an expert in pandas", "pandas", 4),
+        ("some SQL", "sql", 2),
+        ("basic Docker", "docker", 1),
+        ("5 years of Python", "python", 4),
+        ("2 years of Tableau", "tableau", 2),
+        ("I use dbt daily", "dbt", 3),
+        ("I know Git", "git", 2),
+        ("expert in Python, SQL and pandas", "sql", 4),
+    ],
+)
+def test_level_cues(real_advisor, text, skill, level):
+    assert levels(real_advisor, text)[skill] == level
+
+
+def test_embedding_fallback_for_phrasings_without_alias(real_advisor):
+    got = levels(real_advisor, "I spent last year containerising apps for the platform team.")
+    assert got.get("docker", 0) > 0
+    assert levels(real_advisor, "My team was reorganised last year and I enjoy hiking.") == {}
+
+
+def test_hours_years_role_and_preferences(real_advisor):
+    p = real_advisor.profile("I'm a data analyst with 4 years of experience. I can study 10 hours a week and I enjoy talking to stakeholders.")
+    assert p.weekly_hours == 10 and p.years_experience == 4 and p.current_role == "data_analyst"
+    assert "business_facing" in p.preferences
+
+
+def test_extraction_is_never_silently_empty(real_advisor):
+    p = real_advisor.profile("I like interesting problems.")
+    assert p.skills == [] and p.extraction.confidence == 0 and "no skills" in p.extraction.reason
+    few = real_advisor.profile("I know SQL.")
+    assert few.extraction.confidence < 0.5 and "only 1" in few.extraction.reason
+
+
+def test_merge_updates_level_and_keeps_both_evidences(real_advisor):
+    first = real_advisor.profile("basic Docker. I have 6 hours a week.")
+    later = real_advisor.profile("Actually I use Docker daily now.", base=first)
+    docker = next(s for s in later.skills if s.skill_id == "docker")
+    assert docker.level == 3 and len(docker.evidence) == 2 and "basic Docker" in docker.evidence[0]
+    assert later.weekly_hours == 6  # not restated, so kept
+
+
+def test_json_profile_errors_are_listed(real_advisor):
+    bad = {"skills": [{"skill_id": "cobol", "level": 2}, {"skill_id": "sql", "level": 9}], "weekly_hours": -1}
+    with pytest.raises(BadInput) as exc:
+        real_advisor.profile(bad)
+    msg = str(exc.value)
+    assert "unknown skill id 'cobol'" in msg and "skills.1.level" in msg and "weekly_hours" in msg
+    good = real_advisor.profile({"skills": [{"skill_id": "sql", "level": 3}], "weekly_hours": 8})
+    assert good.skills[0].name and good.weekly_hours == 8
+
+
+def _pdf_with_text(text: str) -> bytes:
+    """A minimal one-page PDF with one line of text (Helvetica), written by hand."""
+    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = io.BytesIO(), []
+    out.write(b"%PDF-1.4\n")
+    for n, obj in enumerate(objects, 1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % n + obj + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    for off in offsets:
+        out.write(b"%010d 00000 n \n" % off)
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
+    return out.getvalue()
+
+
+def test_resume_formats(real_advisor, tmp_path):
+    import docx
+
+    assert "Airflow" in read_resume("cv.txt", b"Built pipelines in Airflow")
+    assert "Airflow" in read_resume("cv.md", b"# CV\n- Airflow")
+    pdf_text = read_resume("cv.pdf", _pdf_with_text("Expert in PyTorch and Docker"))
+    assert {"pytorch", "docker"} <= set(levels(real_advisor, pdf_text))
+    d = docx.Document()
+    d.add_paragraph("Five years of SQL and some Tableau")
+    buf = io.BytesIO()
+    d.save(buf)
+    assert "Tableau" in read_resume("cv.docx", buf.getvalue())
+
+
+@pytest.mark.parametrize(
+    "name, data, message",
+    [
+        ("cv.pdf", b"not a pdf at all", "cannot read resume 'cv.pdf'"),
+        ("cv.docx", b"garbage", "cannot read resume 'cv.docx'"),
+        ("cv.exe", b"MZ", "use one of"),
+        ("cv.txt", b"\xff\xfe\x00bad", "cannot read resume 'cv.txt'"),
+        ("cv.txt", b"   ", "contains no text"),
+    ],
+)
+def test_unreadable_resume_is_a_clear_error(name, data, message):
+    with pytest.raises(BadInput, match=message):
+        read_resume(name, data)
+
+
+def test_missing_resume_file(tmp_path):
+    with pytest.raises(BadInput, match="cannot read resume"):
+        read_resume_file(tmp_path / "nope.pdf")
+
+
+def test_merge_function_keeps_unstated_fields():
+    from advisor.models import Profile, SkillEvidence
+
+    base = Profile(skills=[SkillEvidence(skill_id="sql", level=1, evidence=["a"])], weekly_hours=9)
+    update = Profile(skills=[SkillEvidence(skill_id="sql", level=3, evidence=["b"])])
+    merged = merge(base, update)
+    assert merged.weekly_hours == 9 and merged.skills[0].level == 3 and merged.skills[0].evidence == ["a", "b"]
