@@ -120,6 +120,13 @@ class HybridRetriever:
         return hits
 
 
+    def relevance(self, query: str) -> float:
+        """Cosine similarity of the closest chunk: how much the knowledge base has to say."""
+        if not self._chunks:
+            return 0.0
+        best = self.index.query(self.embed_query(query), 1)
+        return best[0][1] if best else 0.0
+
     def lookup(self, doc_id: str, query: str = "") -> Hit | None:
         """The chunk of one document that best matches ``query`` (by keyword overlap; no embedding).
 

@@ -19,6 +19,8 @@ from knowledge.base import TARGET_ROLES
 from retrieval.hit import Hit
 
 NEEDS_PROFILE = ("fit", "plan", "compare")
+IN_SCOPE_SIMILARITY = 0.28
+"""A question without career words is out of scope when no passage comes this close (cosine)."""
 _SENTENCE = re.compile(r"(?<=[.!?\n])\s+")
 
 
@@ -119,6 +121,9 @@ def build_context(adv, question: str, history: list, profile: Profile | dict | N
             changes.append(f"target seniority set to {level}")
 
     reading = classify(question, adv.extractor.skills_named(question), previous)
+    if reading.extra.get("uncertain"):
+        close = adv.retriever.relevance(reading.query)
+        reading = replace(reading, intent="search" if close >= IN_SCOPE_SIMILARITY else "out_of_scope", extra={})
     if reading.extra.get("other_path"):
         if not has_profile(current):
             reading = replace(reading, intent="role_info", roles=TARGET_ROLES[1:], extra={})

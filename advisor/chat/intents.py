@@ -119,8 +119,8 @@ def classify(text: str, skills: tuple[str, ...], previous: Reading | None = None
         return _with_query(Reading("profile_update", roles=roles, skills=skills, states_profile=True), text)
     elif _DOMAIN.search(text):
         intent = "search"
-    else:
-        return Reading("out_of_scope", query=text)
+    else:  # no career words: the context decides by how close the knowledge base comes
+        return Reading("search", query=text, extra={"uncertain": True})
     return _with_query(Reading(intent, roles=roles, skills=skills, states_profile=states), text)
 
 

@@ -1,0 +1,158 @@
+"""Scripted conversations through the grounded engine over the real knowledge base."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from advisor.errors import BadInput
+from advisor.models import Answer
+
+ABOUT_ME = (
+    "I'm a data scientist: 5 years of Python, expert in sklearn and pandas, some SQL, basic Tableau. "
+    "No experience with Docker or Kubernetes. I have 6 hours a week."
+)
+
+
+class Chat:
+    """Plays a conversation the way every face does: history in, answer out, profile carried."""
+
+    def __init__(self, adv):
+        self.adv, self.history, self.profile = adv, [], None
+
+    def say(self, text: str) -> Answer:
+        answer = self.adv.ask(text, history=self.history, profile=self.profile)
+        self.history += [{"role": "user", "content": text}, {"role": "assistant", "content": answer.text}]
+        self.profile = answer.profile
+        check_citations(answer)
+        return answer
+
+
+def check_citations(answer: Answer) -> None:
+    """Every [n] names a citation, every citation is used, and each is a real indexed passage."""
+    numbers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)}
+    assert numbers == set(range(1, len(answer.citations) + 1)), answer.text
+    assert answer.grounded
+    for hit in answer.citations:
+        assert hit.snippet and hit.doc_id
+
+
+def test_profile_then_compare_plan_and_follow_ups(real_advisor):
+    chat = Chat(real_advisor)
+    a = chat.say(ABOUT_ME)
+    assert a.intent == "profile_update"
+    levels = a.profile.levels()
+    assert levels["python"] == 4 and levels["scikit_learn"] == 4 and levels["docker"] == 0 and a.profile.weekly_hours == 6
+    assert "Python" in a.text and a.citations
+
+    a = chat.say("Compare BI analyst vs ML engineer for me")
+    assert a.intent == "compare" and a.recommendation is not None
+    cited = {h.doc_id for h in a.citations}
+    assert {"bi_analyst", "ml_engineer"} <= cited
+    assert any(h.kind == "market" for h in a.citations)
+    assert "% fit" in a.text
+
+    a = chat.say("which of those first?")
+    assert a.intent == "plan" and a.recommendation.plan
+    first = a.recommendation.plan
+    assert f"toward {real_advisor.kb.roles[first.role_id].title}" in a.text
+    assert re.search(r"Weeks 0–[\d.]+", a.text)
+
+    a = chat.say("and for the other path?")
+    assert a.intent == "plan" and a.recommendation.plan.role_id != first.role_id
+    assert {first.role_id, a.recommendation.plan.role_id} == {"bi_analyst", "ml_engineer"}
+
+
+def test_profile_accumulates_and_updates(real_advisor):
+    chat = Chat(real_advisor)
+    chat.say(ABOUT_ME)
+    a = chat.say("actually I have 10 hours a week")
+    assert a.intent == "profile_update" and a.profile.weekly_hours == 10 and "weekly hours" in a.text
+    a = chat.say("I also know dbt")
+    assert a.profile.level("dbt") == 2 and a.profile.level("python") == 4  # earlier skills kept
+    a = chat.say("what should I learn first?")
+    assert a.recommendation.plan.weekly_hours == 10
+    held = {s.skill_id for s in a.profile.skills if s.level >= 3}
+    planned = {g.skill_id for st in a.recommendation.plan.stages for g in st.skills}
+    assert not held & {g for g in planned if a.profile.level(g) >= 4}
+
+
+def test_profile_is_rebuilt_from_history_when_not_given(real_advisor):
+    history = [{"role": "user", "content": ABOUT_ME}, {"role": "assistant", "content": "Noted."}]
+    a = real_advisor.ask("How do I fit the ML engineer role?", history=history)
+    assert a.intent == "fit" and a.profile.level("python") == 4
+    assert "ml_engineer" in {h.doc_id for h in a.citations}
+
+
+def test_questions_needing_a_profile_ask_for_one(real_advisor):
+    for q in ("What should I learn first?", "What are my gaps for BI?", "Compare BI analyst vs ML engineer for me"):
+        a = real_advisor.ask(q)
+        assert a.intent == "need_profile" and a.citations == [] and a.recommendation is None
+        assert "background" in a.text
+
+
+def test_role_skill_resource_and_market_answers(real_advisor):
+    a = real_advisor.ask("What does a BI analyst do day to day?")
+    assert a.intent == "role_info" and a.citations[0].doc_id == "bi_analyst"
+    check_citations(a)
+
+    a = real_advisor.ask("Explain Docker and why it matters")
+    assert a.intent == "skill_info" and a.citations[0].doc_id == "docker" and "Level 1 means" in a.text
+    check_citations(a)
+
+    a = real_advisor.ask("Any certifications for Kubernetes?")
+    assert a.intent == "resources" and a.citations and all(h.kind == "resource" for h in a.citations)
+    assert "cert_ckad" in {h.doc_id for h in a.citations}
+    check_citations(a)
+
+    a = real_advisor.ask("Are LLMs killing NLP jobs?")
+    assert a.intent == "market" and a.citations and all(h.kind == "market" for h in a.citations)
+    assert "viewpoints" in a.text
+    check_citations(a)
+
+
+def test_follow_up_about_another_skill(real_advisor):
+    chat = Chat(real_advisor)
+    chat.say("Explain Docker and why it matters")
+    a = chat.say("what about Kubernetes?")
+    assert a.intent == "skill_info" and a.citations[0].doc_id == "kubernetes"
+    b = Chat(real_advisor)
+    b.say("Any certifications for Docker?")
+    a = b.say("what about Kubernetes?")
+    assert a.intent == "resources" and "cert_ckad" in {h.doc_id for h in a.citations}
+
+
+def test_out_of_scope_and_greeting_have_no_citations(real_advisor):
+    for q, intent in (("write me a poem about cats", "out_of_scope"), ("hello", "greeting")):
+        a = real_advisor.ask(q)
+        assert a.intent == intent and a.citations == [] and "BI analyst" in a.text
+
+
+def test_stream_yields_text_then_the_same_answer(real_advisor):
+    pieces = list(real_advisor.stream("What does an ML engineer do?"))
+    assert all(isinstance(p, str) for p in pieces[:-1]) and isinstance(pieces[-1], Answer)
+    assert "".join(pieces[:-1]) == pieces[-1].text
+
+
+def test_knowledge_edit_is_used_on_the_next_question(advisor):
+    doc = advisor.store.get("docker")
+    body = doc.body + "\n## Docker and zebras\nThe zebra registry pattern keeps images striped by environment.\n"
+    advisor.store.put("docker", doc.meta.model_dump(mode="json"), body, doc.version)
+    a = advisor.ask("What is the zebra registry pattern?")
+    assert "docker" in {h.doc_id for h in a.citations} and "zebra" in a.text.lower()
+
+
+@pytest.mark.parametrize(
+    "question, history, message",
+    [
+        ("   ", [], "question is empty"),
+        ("x" * 9000, [], "longer than"),
+        ("hi", [{"role": "robot", "content": "x"}], "history\\[0\\]"),
+        ("hi", "not a list", "history must be a list"),
+        ("hi", [{"role": "user", "content": "x"}] * 60, "at most"),
+    ],
+)
+def test_bad_chat_input(real_advisor, question, history, message):
+    with pytest.raises(BadInput, match=message):
+        real_advisor.ask(question, history=history)
