@@ -34,7 +34,8 @@ browser:
 	  else echo "chromium not found: the browser test will be skipped (install Debian's chromium to run it)"; fi; }
 
 run: setup
-	$(BIN)/reskill chat
+	$(BIN)/reskill index
+	$(BIN)/streamlit run app.py --server.headless true --server.port $${PORT:-8501}
 
 test: setup-dev
 	$(BIN)/python -m pytest -q

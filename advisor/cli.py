@@ -230,13 +230,13 @@ def cmd_eval(args, settings: Settings) -> int:
 
 
 def cmd_serve(args, settings: Settings) -> int:
-    from advisor.api.server import run
-
     if args.workers > 1 and not settings.chroma_url:
         raise BadInput(
             "--workers > 1 needs Chroma's server mode: the embedded store is not safe for several processes. "
             "Start `chroma run --path <dir>` and set RESKILL_CHROMA_URL=http://127.0.0.1:8000"
         )
+    from advisor.api.server import run
+
     run(settings, host=args.host, port=args.port, workers=args.workers)
     return 0
 
