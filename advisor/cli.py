@@ -9,6 +9,8 @@ from pathlib import Path
 
 from advisor.errors import BadInput
 from advisor.settings import Settings, load_settings
+from retrieval.index import IndexUnavailable
+from retrieval.lock import StoreLocked
 
 
 class _Parser(argparse.ArgumentParser):
@@ -63,7 +65,12 @@ def cmd_index(args, settings: Settings) -> int:
     adv = _load_advisor(settings, rebuild=args.rebuild)
     for err in adv.kb.errors:
         print(f"skipped (invalid): {err}", file=sys.stderr)
+    for problem in adv.repairs:
+        print(f"repaired: {problem}")
     print(adv.last_report.summary())
+    if args.repair:
+        problems = adv.repair()
+        print("\n".join(f"repaired: {p}" for p in problems) or "index verified: in step with the Markdown, vector search sound")
     return 0
 
 
@@ -250,6 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("index", help="bring the search index in step with the Markdown")
     s.add_argument("--rebuild", action="store_true", help="drop the index and embed everything again")
+    s.add_argument("--repair", action="store_true", help="verify the index and rebuild whatever is damaged")
     s.set_defaults(func=cmd_index)
 
     s = sub.add_parser("search", help="hybrid search over the knowledge base")
@@ -313,6 +321,8 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args, settings)
     except BadInput as exc:
         _fail(str(exc))
+    except (StoreLocked, IndexUnavailable) as exc:
+        _fail(str(exc), code=1)
     except KeyboardInterrupt:
         return 130
 

@@ -28,6 +28,7 @@ from retrieval.embeddings import load_embedder
 from retrieval.hit import Hit
 from retrieval.hybrid import HybridRetriever
 from retrieval.index import IndexReport, VectorIndex
+from retrieval.lock import hold_writer_lock
 
 
 class Advisor:
@@ -43,16 +44,21 @@ class Advisor:
         self._chat_model = chat_model
         self.embedder = embedder
         self.store = KnowledgeStore(settings.knowledge_dir, settings.data_dir, on_change=self.refresh)
+        embedded = not settings.chroma_url
         self.index = VectorIndex(
             open_chroma(settings.chroma_dir, settings.chroma_url, settings.chroma_headers),
             settings.collection,
             embedder,
             model_name=settings.embedding_model,
             chunk_chars=settings.chunk_chars,
+            before_write=(lambda: hold_writer_lock(settings.chroma_dir)) if embedded else None,
         )
         self._write_lock = threading.Lock()
         self.kb: KnowledgeBase = self.store.load()
         self.last_report: IndexReport = self.index.sync(self.kb.docs.values(), rebuild=rebuild, progress=progress)
+        self.repairs: list[str] = self.index.verify()
+        if self.repairs:  # damage a sync cannot see: rebuild from the Markdown, the source of truth
+            self.last_report = self.index.sync(self.kb.docs.values(), rebuild=True, progress=progress)
         self.retriever = HybridRetriever(self.index)
         self._domain(self.kb)
 
@@ -96,6 +102,17 @@ class Advisor:
 
     def out_of_step(self) -> list[str]:
         return self.index.out_of_step(self.store.load().docs.values())
+
+    def repair(self) -> list[str]:
+        """Check the index against the Markdown and the vector search against itself;
+        rebuild what is wrong. Returns the problems found (empty when all was well)."""
+        with self._write_lock:
+            kb = self.store.load()
+            problems = [f"out of step: {d}" for d in self.index.out_of_step(kb.docs.values())]
+            problems += self.index.verify()
+        if problems:
+            self.refresh(rebuild=any(not p.startswith("out of step") for p in problems))
+        return problems
 
     # -- search ----------------------------------------------------------------------------
     def search(self, query: str, k: int = 5, kind: str | None = None, role: str | None = None) -> list[Hit]:

@@ -18,6 +18,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+import httpx
+from chromadb.errors import NotFoundError
 from langchain_core.embeddings import Embeddings
 
 from knowledge.document import Document
@@ -55,13 +57,27 @@ class StoredChunk:
     metadata: dict
 
 
+class IndexUnavailable(RuntimeError):
+    """The Chroma server cannot be reached; the request should fail fast and be retried later."""
+
+
 class VectorIndex:
-    def __init__(self, client, collection: str, embedder: Embeddings, model_name: str, chunk_chars: int = 1200):
+    def __init__(
+        self,
+        client,
+        collection: str,
+        embedder: Embeddings,
+        model_name: str,
+        chunk_chars: int = 1200,
+        before_write: Callable[[], None] | None = None,
+    ):
         self.client = client
         self.collection_name = collection
         self.embedder = embedder
         self.model_name = model_name
         self.chunk_chars = chunk_chars
+        self.before_write = before_write
+        """Called before any write; the embedded store takes its one-writer lock here."""
         self.collection = self._open()
 
     def _open(self):
@@ -71,13 +87,25 @@ class VectorIndex:
             configuration={"hnsw": {"space": "cosine"}},
         )
 
+    def _call(self, method: str, **kwargs):
+        """One Chroma call. A collection deleted behind our back is re-created (empty; the
+        next sync refills it); an unreachable server becomes :class:`IndexUnavailable`."""
+        try:
+            try:
+                return getattr(self.collection, method)(**kwargs)
+            except NotFoundError:
+                self.collection = self._open()
+                return getattr(self.collection, method)(**kwargs)
+        except (httpx.TransportError, ConnectionError) as exc:
+            raise IndexUnavailable(f"the Chroma server is not reachable ({type(exc).__name__}); retry when it is back") from None
+
     # -- state -------------------------------------------------------------------------------
     def stored(self) -> list[StoredChunk]:
-        got = self.collection.get(include=["metadatas", "documents"])
+        got = self._call("get", include=["metadatas", "documents"])
         return [StoredChunk(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"])]
 
     def _stored_by_doc(self) -> dict[str, dict]:
-        got = self.collection.get(include=["metadatas"])
+        got = self._call("get", include=["metadatas"])
         by_doc: dict[str, dict] = defaultdict(lambda: {"ids": set(), "hashes": set()})
         for cid, md in zip(got["ids"], got["metadatas"]):
             entry = by_doc[md.get("doc_id", "?")]
@@ -100,6 +128,22 @@ class VectorIndex:
                 write.add(doc.id)
         return {"write": write, "remove": {d for d in stored if d not in want}, "want": want, "stored": stored}
 
+    def verify(self, sample: int = 3) -> list[str]:
+        """Problems a sync cannot see: vector search must find stored chunks by their own
+        embeddings (it does not after, e.g., a lost or corrupted HNSW segment)."""
+        got = self._call("get", limit=sample, include=["embeddings"])
+        problems = []
+        for cid, vector in zip(got["ids"], got["embeddings"]):
+            try:
+                found = self._call("query", query_embeddings=[vector], n_results=min(3, self.count()), include=[])
+            except IndexUnavailable:
+                raise
+            except Exception as exc:  # any Chroma failure here means the vector index is damaged
+                return [f"vector search fails: {type(exc).__name__}: {exc}"]
+            if cid not in found["ids"][0]:
+                problems.append(f"vector search does not find chunk {cid} by its own embedding")
+        return problems
+
     # -- writing -----------------------------------------------------------------------------
     def sync(
         self,
@@ -111,10 +155,16 @@ class VectorIndex:
         """Make the collection hold exactly the chunks of ``docs``; embed only what changed."""
         start = time.perf_counter()
         docs = list(docs)
-        if rebuild or self.collection.metadata.get("embedding_model") != self.model_name:
+        rebuild = rebuild or self.collection.metadata.get("embedding_model") != self.model_name
+        plan = self._plan(docs, self._stored_by_doc())
+        if not (rebuild or plan["write"] or plan["remove"]):
+            return IndexReport(unchanged=len(docs), chunks=self.count(), seconds=time.perf_counter() - start)
+        if self.before_write:
+            self.before_write()
+        if rebuild:
             self.client.delete_collection(self.collection_name)
             self.collection = self._open()
-        plan = self._plan(docs, self._stored_by_doc())
+            plan = self._plan(docs, self._stored_by_doc())
         report = IndexReport()
         to_write: list[Chunk] = []
         for doc_id in sorted(plan["write"]):
@@ -126,7 +176,7 @@ class VectorIndex:
         for i in range(0, len(to_write), batch_size):
             batch = to_write[i : i + batch_size]
             vectors = self.embedder.embed_documents([embedding_text(c.text, c.metadata) for c in batch])
-            self.collection.upsert(
+            self._call("upsert",
                 ids=[c.id for c in batch],
                 embeddings=vectors,
                 documents=[c.text for c in batch],
@@ -147,15 +197,15 @@ class VectorIndex:
             report.removed.append(doc_id)
             stale += list(plan["stored"][doc_id]["ids"])
         if stale:
-            self.collection.delete(ids=stale)
+            self._call("delete", ids=stale)
 
-        report.chunks = self.collection.count()
+        report.chunks = self._call("count")
         report.seconds = time.perf_counter() - start
         return report
 
     # -- reading -----------------------------------------------------------------------------
     def query(self, vector: list[float], k: int, where: dict | None = None) -> list[tuple[StoredChunk, float]]:
-        res = self.collection.query(
+        res = self._call("query",
             query_embeddings=[vector], n_results=k, where=where or None, include=["metadatas", "documents", "distances"]
         )
         out = []
@@ -164,4 +214,4 @@ class VectorIndex:
         return out
 
     def count(self) -> int:
-        return self.collection.count()
+        return self._call("count")

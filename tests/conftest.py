@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
@@ -59,9 +65,64 @@ def kb_dir(tmp_path) -> Path:
     return dest
 
 
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory):
+    """A real `chroma run` on a free loopback port for the whole session; stopped at the end."""
+    exe = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
+    if exe is None:
+        pytest.fail("the `chroma` command (from the chromadb package) is missing")
+    port = _free_port()
+    log = open(tmp_path_factory.mktemp("chroma") / "server.log", "w")
+    proc = subprocess.Popen(
+        [exe, "run", "--path", str(tmp_path_factory.mktemp("chroma-data")), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1)
+            break
+        except OSError:
+            if proc.poll() is not None:
+                pytest.fail(f"chroma run exited with {proc.returncode}; see {log.name}")
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("chroma run did not answer within 60 s")
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+def pytest_generate_tests(metafunc):
+    """Modules that set BOTH_CHROMA_MODES = True run each test against the embedded store and a Chroma server."""
+    if "chroma_mode" in metafunc.fixturenames and getattr(metafunc.module, "BOTH_CHROMA_MODES", False):
+        metafunc.parametrize("chroma_mode", ["embedded", "server"])
+
+
 @pytest.fixture
-def settings(tmp_path, kb_dir) -> Settings:
-    return Settings(data_dir=tmp_path / "data", knowledge_dir=kb_dir)
+def chroma_mode() -> str:
+    return "embedded"
+
+
+@pytest.fixture
+def settings(tmp_path, kb_dir, chroma_mode, request) -> Settings:
+    base = Settings(data_dir=tmp_path / "data", knowledge_dir=kb_dir)
+    if chroma_mode == "server":
+        url = request.getfixturevalue("chroma_server")
+        return base.model_copy(update={"chroma_url": url, "collection": f"test-{uuid.uuid4().hex[:12]}"})
+    return base
 
 
 @pytest.fixture

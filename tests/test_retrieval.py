@@ -13,6 +13,8 @@ from advisor.errors import BadInput
 from knowledge.base import load_knowledge
 from retrieval.chunking import chunk_document
 
+BOTH_CHROMA_MODES = True
+
 
 def chunk_ids(adv, doc_id):
     return sorted(c.id for c in adv.index.stored() if c.metadata["doc_id"] == doc_id)
@@ -127,7 +129,8 @@ def test_killed_index_run_is_repaired_by_the_next(settings, embedder, kb_dir):
         from advisor.settings import Settings
         from advisor.core import Advisor
         from retrieval.embeddings import load_embedder
-        s = Settings(data_dir={str(settings.data_dir)!r}, knowledge_dir={str(kb_dir)!r})
+        s = Settings(data_dir={str(settings.data_dir)!r}, knowledge_dir={str(kb_dir)!r},
+                     chroma_url={settings.chroma_url!r}, collection={settings.collection!r})
         adv = Advisor(s, load_embedder())
         for p in (s.knowledge_dir / "skills").glob("*.md"):
             p.write_text(p.read_text() + "\\n## Extra\\nA new paragraph about " + p.stem + ".\\n")
@@ -147,3 +150,25 @@ def test_killed_index_run_is_repaired_by_the_next(settings, embedder, kb_dir):
     kb = load_knowledge(kb_dir)
     assert sorted(c.id for c in stored) == sorted(c.id for d in kb.docs.values() for c in chunk_document(d))
     assert {c.metadata["doc_hash"] for c in stored if c.metadata["doc_id"] == "sql"} == {kb.docs["sql"].version}
+
+
+def test_store_edit_is_indexed_before_put_returns(advisor):
+    doc = advisor.store.get("python")
+    body = doc.body + "\n## Python for quokkas\nQuokka pipelines keep notebooks tidy.\n"
+    advisor.store.put("python", doc.meta.model_dump(mode="json"), body, doc.version)
+    assert advisor.out_of_step() == []
+    assert advisor.search("quokka pipelines", k=1)[0].doc_id == "python"
+    advisor.store.delete("docker_docs", advisor.store.get("docker_docs").version)
+    assert chunk_ids(advisor, "docker_docs") == [] and advisor.out_of_step() == []
+
+
+def test_collection_deleted_behind_our_back_is_repaired(advisor):
+    advisor.index.client.delete_collection(advisor.settings.collection)
+    assert advisor.out_of_step()  # every document is now missing from the index
+    problems = advisor.repair()
+    assert problems and advisor.out_of_step() == []
+    assert advisor.search("k8s", k=1)[0].doc_id == "kubernetes"
+
+
+def test_repair_reports_nothing_when_sound(advisor):
+    assert advisor.repair() == []

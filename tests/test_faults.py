@@ -1,0 +1,155 @@
+"""Faults: a second writer, kill -9 at random points, a Chroma server that goes away."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import urllib.request
+
+import pytest
+
+from advisor.core import Advisor
+from knowledge.base import load_knowledge
+from knowledge.document import parse_document
+from retrieval.chunking import chunk_document
+from retrieval.index import IndexUnavailable
+from retrieval.lock import StoreLocked
+
+from tests.conftest import _free_port
+
+
+def _script(body: str, settings, kb_dir) -> str:
+    return textwrap.dedent(
+        f"""
+        import os, sys, time, signal
+        from advisor.settings import Settings
+        from advisor.core import Advisor
+        from retrieval.embeddings import load_embedder
+        s = Settings(data_dir={str(settings.data_dir)!r}, knowledge_dir={str(kb_dir)!r},
+                     chroma_url={settings.chroma_url!r}, collection={settings.collection!r})
+        """
+    ) + textwrap.dedent(body)
+
+
+def assert_index_matches_disk(adv, kb_dir):
+    kb = load_knowledge(kb_dir)
+    stored = adv.index.stored()
+    ids = [c.id for c in stored]
+    assert len(ids) == len(set(ids)), "duplicate chunks"
+    assert sorted(ids) == sorted(c.id for d in kb.docs.values() for c in chunk_document(d))
+    for c in stored:
+        assert c.metadata["doc_hash"] == kb.docs[c.metadata["doc_id"]].version
+    assert adv.out_of_step() == []
+
+
+def test_second_writer_process_gets_a_clear_error(settings, embedder, kb_dir):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _script("adv = Advisor(s, load_embedder())\nprint('ready', flush=True)\ntime.sleep(120)", settings, kb_dir)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready", holder.stderr.read()[-2000:]
+        path = kb_dir / "skills/sql.md"
+        path.write_text(path.read_text() + "\n## More\nAnother paragraph about joins.\n")
+        start = time.perf_counter()
+        with pytest.raises(StoreLocked, match=rf"another process \(pid {holder.pid}\).*RESKILL_CHROMA_URL"):
+            Advisor(settings, embedder)
+        assert time.perf_counter() - start < 5  # refused at once, not a hang
+    finally:
+        holder.kill()
+        holder.wait()
+    adv = Advisor(settings, embedder)  # the lock died with its holder
+    assert_index_matches_disk(adv, kb_dir)
+
+
+def test_kill_indexer_at_random_points(settings, embedder, kb_dir):
+    """kill -9 a real indexing process at random moments, five times; each next start must
+    hold exactly the documents on disk: no duplicates, no missing or stale chunks."""
+    rng = random.Random(7)
+    body = """
+        adv = Advisor(s, load_embedder())
+        n = int(sys.argv[1])
+        for p in sorted((s.knowledge_dir / "skills").glob("*.md")):
+            p.write_text(p.read_text() + f"\\n## Round {n}\\nNotes from round {n} about " + p.stem + ".\\n")
+        print("start", flush=True)
+        adv.index.sync(adv.store.load().docs.values(), batch_size=2)
+        print("done", flush=True)
+        """
+    for round_no in range(5):
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _script(body, settings, kb_dir), str(round_no)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        assert proc.stdout.readline().strip() == "start", proc.stderr.read()[-2000:]
+        time.sleep(rng.uniform(0.0, 0.6))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        adv = Advisor(settings, embedder)
+        assert_index_matches_disk(adv, kb_dir)
+
+
+def test_killed_knowledge_writer_leaves_old_or_new_version(settings, embedder, kb_dir):
+    """kill -9 a process in the middle of a stream of knowledge edits: the file is always a whole
+    version, every history entry parses, and the index matches the file after restart."""
+    body = """
+        from knowledge.store import KnowledgeStore
+        store = KnowledgeStore(s.knowledge_dir, s.data_dir)
+        print("start", flush=True)
+        for n in range(10**6):
+            doc = store.get("docker")
+            store.put("docker", doc.meta.model_dump(mode="json"), doc.body + f"\\nEdit {n}: " + "x" * 2000 + "\\n", doc.version)
+        """
+    rng = random.Random(11)
+    for _ in range(4):
+        proc = subprocess.Popen([sys.executable, "-c", _script(body, settings, kb_dir)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert proc.stdout.readline().strip() == "start", proc.stderr.read()[-2000:]
+        time.sleep(rng.uniform(0.05, 0.5))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        text = (kb_dir / "skills/docker.md").read_text()
+        doc = parse_document(text, "skills/docker.md", "docker")  # whole, valid
+        assert doc.body.rstrip().endswith("x" * 2000) or "Edit" not in doc.body
+        history = sorted((settings.data_dir / "history" / "docker").glob("*.md"))
+        for h in history:
+            parse_document(h.read_text(), h.name, "docker")
+        assert any(h.name.endswith(f"-{doc.version}.md") for h in history) or len(history) == 0
+        assert not list((kb_dir / "skills").glob(".docker.md.*")), "temporary file left behind"
+    adv = Advisor(settings, embedder)
+    assert_index_matches_disk(adv, kb_dir)
+
+
+def _start_chroma(path, port):
+    exe = os.path.join(os.path.dirname(sys.executable), "chroma")
+    proc = subprocess.Popen([exe, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1)
+            return proc
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("chroma run did not start")
+
+
+def test_chroma_server_going_away_fails_fast_and_recovers(settings, embedder, tmp_path):
+    port = _free_port()
+    server = _start_chroma(tmp_path / "chroma", port)
+    try:
+        adv = Advisor(settings.model_copy(update={"chroma_url": f"http://127.0.0.1:{port}"}), embedder)
+        assert adv.search("k8s", k=1)[0].doc_id == "kubernetes"
+        server.terminate()
+        server.wait()
+        start = time.perf_counter()
+        with pytest.raises(IndexUnavailable, match="not reachable"):
+            adv.search("docker images", k=1)
+        assert time.perf_counter() - start < 3
+        server = _start_chroma(tmp_path / "chroma", port)
+        assert adv.search("docker images", k=1)[0].doc_id == "docker"  # same Advisor, no restart
+    finally:
+        server.kill()
+        server.wait()
