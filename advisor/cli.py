@@ -236,6 +236,24 @@ def cmd_eval(args, settings: Settings) -> int:
     return 0 if report["passed"] else 1
 
 
+def cmd_import_esco(args, settings: Settings) -> int:
+    from tqdm import tqdm
+
+    adv = _load_advisor(settings, quiet=True)
+    with tqdm(total=0, desc="embedding ESCO", unit="text", file=sys.stderr) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        result = adv.import_esco(limit=args.limit, progress=progress)
+    print(
+        f"{result['items']} ESCO texts: {result['embedded']} embedded, {result['skipped']} already stored; "
+        f"{result['seconds']:.1f} s. Search them with RESKILL_INCLUDE_EXTERNAL=true."
+    )
+    return 0
+
+
 def cmd_serve(args, settings: Settings) -> int:
     if args.workers > 1 and not settings.chroma_url:
         raise BadInput(
@@ -302,6 +320,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s.add_argument("--show", type=int, default=10, help="how many misses to list")
     s.set_defaults(func=cmd_eval)
+
+    s = sub.add_parser("import-esco", help="index the ESCO occupations and skills as an external corpus")
+    s.add_argument("--limit", type=int, help="import only the first N texts")
+    s.set_defaults(func=cmd_import_esco)
 
     s = sub.add_parser("serve", help="the HTTP API")
     s.add_argument("--host", default="127.0.0.1")

@@ -25,6 +25,7 @@ from knowledge.schema import KINDS, SENIORITIES
 from knowledge.store import KnowledgeStore
 from retrieval.client import open_chroma
 from retrieval.embeddings import load_embedder
+from retrieval.external import ESCO_KINDS, ExternalIndex, read_esco
 from retrieval.hit import Hit
 from retrieval.hybrid import HybridRetriever
 from retrieval.index import IndexReport, VectorIndex
@@ -59,7 +60,8 @@ class Advisor:
         self.repairs: list[str] = self.index.verify()
         if self.repairs:  # damage a sync cannot see: rebuild from the Markdown, the source of truth
             self.last_report = self.index.sync(self.kb.docs.values(), rebuild=True, progress=progress)
-        self.retriever = HybridRetriever(self.index)
+        self.external = self._external() if settings.include_external else None
+        self.retriever = HybridRetriever(self.index, external=self.external)
         self._domain(self.kb)
 
     def _domain(self, kb: KnowledgeBase) -> None:
@@ -116,8 +118,19 @@ class Advisor:
 
     # -- search ----------------------------------------------------------------------------
     def search(self, query: str, k: int = 5, kind: str | None = None, role: str | None = None) -> list[Hit]:
-        check_search(query, k, kind, role, self.kb)
-        return self.retriever.search(self._expand(query.strip()), k=k, kind=kind, role=role)
+        include = self.external is not None
+        check_search(query, k, kind, role, self.kb, extra_kinds=tuple(ESCO_KINDS.values()) if include else ())
+        return self.retriever.search(self._expand(query.strip()), k=k, kind=kind, role=role, include_external=include)
+
+    def _external(self) -> ExternalIndex:
+        return ExternalIndex(self.index.client, f"{self.settings.collection}-external", self.embedder)
+
+    def import_esco(self, limit: int | None = None, progress: Callable[[int, int], None] | None = None) -> dict:
+        """Index the ESCO occupations and skills as external texts (searched only when
+        RESKILL_INCLUDE_EXTERNAL=true). Idempotent: texts already stored are skipped."""
+        if self.index.before_write:
+            self.index.before_write()
+        return self._external().add(list(read_esco(limit)), progress=progress)
 
     def _expand(self, query: str) -> str:
         """Add the names behind abbreviations ("PBI" -> "Microsoft Power BI", "MLE" -> the role)."""
@@ -220,13 +233,15 @@ class Advisor:
         return list(dict.fromkeys(roles))
 
 
-def check_search(query: str, k: int, kind: str | None, role: str | None, kb: KnowledgeBase) -> None:
+def check_search(
+    query: str, k: int, kind: str | None, role: str | None, kb: KnowledgeBase, extra_kinds: tuple[str, ...] = ()
+) -> None:
     """Raise :class:`BadInput` naming what is wrong with a search request."""
     if not isinstance(query, str) or not query.strip():
         raise BadInput("the query is empty; type a few words to search for")
     if not isinstance(k, int) or k < 1 or k > 50:
         raise BadInput(f"k must be between 1 and 50, got {k}")
-    if kind is not None and kind not in KINDS:
-        raise BadInput(f"unknown kind '{kind}'; use one of: {', '.join(KINDS)}")
+    if kind is not None and kind not in KINDS + extra_kinds:
+        raise BadInput(f"unknown kind '{kind}'; use one of: {', '.join(KINDS + extra_kinds)}")
     if role is not None and role not in kb.roles:
         raise BadInput(f"unknown role '{role}'; use one of: {', '.join(sorted(kb.roles))}")

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     chroma_url: str | None = Field(default=None, description="Chroma server URL; unset means the embedded store.")
     chroma_headers: dict[str, str] = {}
 
+    include_external: bool = Field(default=False, description="Also search imported external corpora (ESCO).")
+
     top_k: int = Field(default=5, ge=1, le=50)
     chunk_chars: int = Field(default=1200, ge=200, le=8000)
 

@@ -25,7 +25,7 @@ def to_hit(chunk: StoredChunk, score: float) -> Hit:
         kind=md["kind"],
         roles=_split(md.get("roles")),
         skills=_split(md.get("skills")),
-        section=md.get("section", ""),
+        section=md.get("section") or md.get("source", ""),
         score=round(score, 6),
         snippet=chunk.text,
     )
@@ -38,8 +38,10 @@ class HybridRetriever:
     halves always see the same chunks.
     """
 
-    def __init__(self, index: VectorIndex, max_per_doc: int = 2, candidates: int = 40):
+    def __init__(self, index: VectorIndex, max_per_doc: int = 2, candidates: int = 40, external=None):
         self.index = index
+        self.external = external
+        """An optional :class:`~retrieval.external.ExternalIndex`, searched (dense only) on request."""
         self.max_per_doc = max_per_doc
         self.candidates = candidates
         self._lock = threading.Lock()
@@ -81,6 +83,7 @@ class HybridRetriever:
         kind: str | None = None,
         role: str | None = None,
         vector: list[float] | None = None,
+        include_external: bool = False,
     ) -> list[Hit]:
         with self._lock:
             chunks, keyword = self._chunks, self._keyword
@@ -89,21 +92,27 @@ class HybridRetriever:
             for cid, c in chunks.items()
             if (kind is None or c.metadata.get("kind") == kind) and (role is None or c.metadata.get(f"role_{role}"))
         }
-        if not allowed:
-            return []
         fixes = keyword.corrections(query)
         if fixes:
             query, vector = f"{query} {' '.join(fixes)}", None
-        n = min(max(self.candidates, 4 * k), len(allowed))
-        dense = self.index.query(vector or self.embed_query(query), n, _where(kind, role))
-        sparse = keyword.search(query, allowed, n)
+        n = max(self.candidates, 4 * k)
+        ranked: list[list[tuple[StoredChunk | str, float]]] = []
+        if allowed:
+            vector = vector or self.embed_query(query)
+            ranked.append(self.index.query(vector, min(n, len(allowed)), _where(kind, role)))
+            ranked.append(keyword.search(query, allowed, n))
+        if include_external and self.external is not None and role is None:
+            external = self.external.query(vector or self.embed_query(query), n)
+            ranked.append([(c, s) for c, s in external if kind is None or c.metadata["kind"] == kind])
 
         fused: dict[str, float] = defaultdict(float)
-        for rank, (chunk, _) in enumerate(dense):
-            fused[chunk.id] += 1.0 / (RRF_K + rank + 1)
-        for rank, (cid, _) in enumerate(sparse):
-            fused[cid] += 1.0 / (RRF_K + rank + 1)
-        by_id = {c.id: c for c, _ in dense}
+        by_id: dict[str, StoredChunk] = {}
+        for results in ranked:
+            for rank, (item, _) in enumerate(results):
+                cid = item if isinstance(item, str) else item.id
+                if not isinstance(item, str):
+                    by_id[cid] = item
+                fused[cid] += 1.0 / (RRF_K + rank + 1)
 
         hits, per_doc = [], defaultdict(int)
         for cid, score in sorted(fused.items(), key=lambda x: -x[1]):

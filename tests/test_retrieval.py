@@ -172,3 +172,16 @@ def test_collection_deleted_behind_our_back_is_repaired(advisor):
 
 def test_repair_reports_nothing_when_sound(advisor):
     assert advisor.repair() == []
+
+
+def test_esco_import_is_kept_apart_and_searched_only_when_enabled(advisor, settings, embedder):
+    result = advisor.import_esco(limit=150)
+    assert result["embedded"] == 150 and advisor.import_esco(limit=150)["skipped"] == 150  # idempotent
+    curated = advisor.search("technical director theatre production", k=5)
+    assert all(not h.doc_id.startswith("ext-") for h in curated)  # excluded unless enabled
+    assert advisor.out_of_step() == [] and advisor.refresh().removed == []  # curated sync ignores it
+    wide = Advisor(settings.model_copy(update={"include_external": True}), embedder)
+    hits = wide.search("technical director theatre production", k=5)
+    external = [h for h in hits if h.kind in ("esco_occupation", "esco_skill")]
+    assert external and external[0].section.startswith("http://data.europa.eu/esco/")
+    assert wide.search("director", k=3, kind="esco_occupation")[0].kind == "esco_occupation"
