@@ -138,6 +138,11 @@ def cmd_recommend(args, settings: Settings) -> int:
     if args.json:
         print(rec.model_dump_json(indent=2))
         return 0
+    if args.markdown:
+        from advisor.report import recommendation_markdown
+
+        print(recommendation_markdown(rec, adv.kb))
+        return 0
     for w in rec.warnings:
         print(f"warning: {w}")
     print(f"{'role':<34}{'fit':>6}{'matched':>9}{'gaps':>6}{'weeks to ready':>16}")
@@ -298,7 +303,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--targets", help="comma-separated role ids, e.g. bi_analyst,ml_engineer")
     s.add_argument("--hours", type=float, help="hours a week for learning")
     s.add_argument("--seniority", choices=["junior", "mid", "senior"])
-    s.add_argument("--json", action="store_true")
+    out = s.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true")
+    out.add_argument("--markdown", action="store_true", help="the plan as a Markdown document")
     s.set_defaults(func=cmd_recommend)
 
     s = sub.add_parser("profile", help="show the profile read from text or a resume, with evidence")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from advisor.settings import Settings
 
 STARTERS = (
+    "I'm a data scientist: strong Python and pandas, some SQL, never used Docker. 6 hours a week. Which path suits me better?",
     "What does a BI analyst do day to day?",
-    "I'm a data scientist: strong Python and pandas, some SQL, never used Docker. 6 hours a week. Which role fits me?",
-    "Compare the BI analyst and ML engineer paths for me",
-    "What does an ML engineer need that a data scientist usually lacks?",
+    "What does an ML engineer do day to day?",
+    "Which certifications help a BI analyst?",
     "How are LLMs changing data science work?",
 )
 

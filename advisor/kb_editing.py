@@ -121,12 +121,11 @@ def slot_of(field: str) -> str:
 
 
 def errors_by_slot(errors: list[KnowledgeError]) -> dict[str, list[str]]:
-    """Messages grouped by input; a message for a YAML field starts with the field's name."""
+    """Messages grouped by input, each starting with the field it is about."""
     out: dict[str, list[str]] = {}
     for e in errors:
-        slot = slot_of(e.field)
-        text = e.message if e.field in (slot, "front matter") else f"{e.field}: {e.message}"
-        out.setdefault(slot, []).append(text)
+        text = e.message if e.field == "front matter" else f"{e.field}: {e.message}"
+        out.setdefault(slot_of(e.field), []).append(text)
     return out
 
 

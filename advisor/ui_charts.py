@@ -7,6 +7,11 @@ import pandas as pd
 
 from advisor.models import Plan, RoleFit
 
+ROW = 26
+"""Pixels per bar row."""
+LABEL_LIMIT = 320
+AXES = 90
+"""Pixels for the x axis, its title and the legend below a chart."""
 LEVEL_AXIS = alt.Axis(values=[0, 1, 2, 3, 4], labelExpr="['0 none','1 basic','2 working','3 proficient','4 expert'][datum.value]")
 
 
@@ -26,61 +31,69 @@ def fit_frame(roles: list[RoleFit], chosen: str | None = None) -> pd.DataFrame:
     )
 
 
-def fit_chart(roles: list[RoleFit], chosen: str | None = None) -> alt.Chart:
+def fit_chart(roles: list[RoleFit], chosen: str | None = None) -> alt.LayerChart:
     """One bar per role: how much of the role's weighted requirements you cover now."""
     data = fit_frame(roles, chosen)
-    bars = (
-        alt.Chart(data)
-        .mark_bar()
-        .encode(
-            x=alt.X("fit:Q", title="Fit", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
-            y=alt.Y("role:N", sort="-x", title=None),
-            color=alt.Color(
-                "chosen:N",
-                scale=alt.Scale(domain=["your target", "other roles"], range=["#e4572e", "#8aa1b1"]),
-                legend=alt.Legend(title=None, orient="bottom"),
-            ),
-            tooltip=[
-                alt.Tooltip("role:N"),
-                alt.Tooltip("fit:Q", format=".0%"),
-                alt.Tooltip("weeks to ready:Q"),
-                alt.Tooltip("gaps:Q"),
-            ],
+    base = alt.Chart(data).encode(
+        x=alt.X("fit:Q", title="Fit", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+        y=alt.Y("role:N", sort="-x", title=None, axis=alt.Axis(labelLimit=LABEL_LIMIT)),
+        tooltip=[alt.Tooltip("role:N"), alt.Tooltip("fit:Q", format=".0%"), alt.Tooltip("weeks to ready:Q"), alt.Tooltip("gaps:Q")],
+    )
+    bars = base.mark_bar().encode(
+        color=alt.Color(
+            "chosen:N",
+            scale=alt.Scale(domain=["your target", "other roles"], range=["#e4572e", "#8aa1b1"]),
+            legend=alt.Legend(title=None, orient="bottom"),
         )
     )
-    labels = bars.mark_text(align="left", dx=3).encode(text=alt.Text("fit:Q", format=".0%"), color=alt.value("#333"))
-    return (bars + labels).properties(height=max(120, 32 * len(data)))
+    labels = base.mark_text(align="left", dx=3, color="#333").encode(text=alt.Text("fit:Q", format=".0%"))
+    return alt.layer(bars, labels).properties(height=ROW * len(data))
+
+
+def gaps_frame(fit: RoleFit) -> pd.DataFrame:
+    """The gaps as a table, in priority order."""
+    return pd.DataFrame(
+        [
+            {"skill": g.name, "you": g.current_level, "needed": g.required_level, "importance": g.importance, "hours": g.hours}
+            for g in fit.gaps
+        ]
+    )
 
 
 def levels_frame(fit: RoleFit) -> pd.DataFrame:
-    rows = []
-    for m in [*fit.matched, *fit.gaps]:
-        rows.append({"skill": m.name, "who": "you", "level": m.current_level, "importance": m.importance})
-        rows.append({"skill": m.name, "who": f"{fit.title} needs", "level": m.required_level, "importance": m.importance})
-    return pd.DataFrame(rows)
+    rows = [
+        {
+            "skill": m.name,
+            "you": m.current_level,
+            "required": m.required_level,
+            "importance": m.importance,
+            "status": "met" if m.current_level >= m.required_level else "below",
+        }
+        for m in [*fit.matched, *fit.gaps]
+    ]
+    return pd.DataFrame(rows).sort_values(["importance", "required"], ascending=False)
 
 
-def levels_chart(fit: RoleFit) -> alt.Chart:
-    """Your level against the required level for every skill the role asks for."""
+def levels_chart(fit: RoleFit) -> alt.LayerChart:
+    """Your level (coloured bar) against the role's required level (grey bar) for each skill."""
     data = levels_frame(fit)
-    order = data.sort_values("importance", ascending=False)["skill"].drop_duplicates().tolist()
-    return (
-        alt.Chart(data)
-        .mark_bar()
-        .encode(
-            x=alt.X("level:Q", title="Level", scale=alt.Scale(domain=[0, 4]), axis=LEVEL_AXIS),
-            y=alt.Y("skill:N", sort=order, title=None),
-            yOffset=alt.YOffset("who:N", sort=["you"]),
-            color=alt.Color(
-                "who:N",
-                sort=["you"],
-                scale=alt.Scale(range=["#2e86ab", "#d3d3d3"]),
-                legend=alt.Legend(title=None, orient="bottom"),
-            ),
-            tooltip=["skill:N", "who:N", "level:Q", "importance:Q"],
-        )
-        .properties(height=max(160, 38 * len(order)))
+    order = data["skill"].tolist()
+    base = alt.Chart(data).encode(
+        y=alt.Y("skill:N", sort=order, title=None, axis=alt.Axis(labelLimit=LABEL_LIMIT)),
+        tooltip=["skill:N", "you:Q", "required:Q", "importance:Q"],
     )
+    required = base.mark_bar(color="#dcdcdc", size=ROW - 8).encode(
+        x=alt.X("required:Q", title="Level (grey: required)", scale=alt.Scale(domain=[0, 4]), axis=LEVEL_AXIS)
+    )
+    you = base.mark_bar(size=(ROW - 8) // 2).encode(
+        x="you:Q",
+        color=alt.Color(
+            "status:N",
+            scale=alt.Scale(domain=["met", "below"], range=["#2a9d8f", "#e76f51"]),
+            legend=alt.Legend(title="Your level", orient="bottom"),
+        ),
+    )
+    return alt.layer(required, you).properties(height=ROW * len(order))
 
 
 def timeline_frame(plan: Plan) -> pd.DataFrame:
@@ -91,6 +104,7 @@ def timeline_frame(plan: Plan) -> pd.DataFrame:
                 "start": s.start_week,
                 "end": s.start_week + s.weeks,
                 "weeks": s.weeks,
+                "label": f"{s.weeks:g} wk",
                 "hours": s.hours,
                 "skills": ", ".join(g.name for g in s.skills),
             }
@@ -99,20 +113,24 @@ def timeline_frame(plan: Plan) -> pd.DataFrame:
     )
 
 
-def timeline_chart(plan: Plan) -> alt.Chart:
+def timeline_chart(plan: Plan) -> alt.LayerChart:
     """The plan's stages as bars along the weeks, at the plan's hours a week."""
     data = timeline_frame(plan)
     order = data["stage"].tolist()
-    bars = (
-        alt.Chart(data)
-        .mark_bar(cornerRadius=3)
-        .encode(
-            x=alt.X("start:Q", title=f"Week (at {plan.weekly_hours:g} h a week)"),
-            x2="end:Q",
-            y=alt.Y("stage:N", sort=order, title=None),
-            color=alt.Color("stage:N", sort=order, legend=None),
-            tooltip=["stage:N", "skills:N", "hours:Q", "weeks:Q", alt.Tooltip("start:Q", title="starts in week")],
-        )
+    base = alt.Chart(data).encode(
+        y=alt.Y("stage:N", sort=order, title=None, axis=alt.Axis(labelLimit=LABEL_LIMIT)),
+        tooltip=["stage:N", "skills:N", "hours:Q", "weeks:Q", alt.Tooltip("start:Q", title="starts in week")],
     )
-    labels = bars.mark_text(align="left", dx=4, color="#333").encode(x="end:Q", text=alt.Text("weeks:Q", format=".1f"))
-    return (bars + labels).properties(height=max(120, 40 * len(order)))
+    bars = base.mark_bar(cornerRadius=3).encode(
+        x=alt.X("start:Q", title=f"Week (at {plan.weekly_hours:g} h a week)"),
+        x2="end:Q",
+        color=alt.Color("stage:N", sort=order, legend=None, scale=alt.Scale(scheme="tableau10")),
+    )
+    labels = base.mark_text(align="left", dx=4, color="#333").encode(x="end:Q", text="label:N")
+    return alt.layer(bars, labels).properties(height=(ROW + 12) * len(order))
+
+
+def chart_height(chart: alt.TopLevelMixin) -> int:
+    """The height to render a chart at: its rows plus room for the axis and legend."""
+    height = chart.height if isinstance(chart.height, int) else 200
+    return height + AXES

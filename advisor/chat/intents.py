@@ -31,8 +31,9 @@ def _any(*words: str) -> re.Pattern:
 
 _GREETING = re.compile(r"^\s*(hi|hello|hey|hiya|good (morning|afternoon|evening)|thanks|thank you|cheers)\b[\s!.,]*(there|reskill)?[\s!.]*$", re.I)
 _COMPARE = _any(r"compare", r"comparison", r"vs\.?", r"versus", r"which path", r"which (?:one|role|route|direction) (?:is |fits |suits )?(?:better|best)",
+                r"which (?:one|role|route|direction|path) (?:fits|suits) me(?: better| best)?",
                 r"better (?:for|fit for) me", r"or (?:an? )?(?:ml|bi|machine|business)", r"side by side", r"should i (?:go|move|switch|pick|choose)")
-_FIT = _any(r"my fit", r"fit for", r"how (?:well )?do i fit", r"do i fit", r"am i (?:ready|qualified|a fit)", r"my gaps?", r"gaps?",
+_FIT = _any(r"my fit", r"fit for", r"fits? me", r"how (?:well )?do i fit", r"do i fit", r"am i (?:ready|qualified|a fit)", r"my gaps?", r"gaps?",
             r"what am i missing", r"what do i lack", r"what i'?m missing", r"how ready", r"how close", r"my chances", r"suit me", r"suits me")
 _PLAN = _any(r"plan", r"roadmap", r"learn first", r"start with", r"what (?:should|do) i (?:learn|study)", r"in which order", r"order",
              r"next steps?", r"where (?:do|should) i start", r"first", r"study plan", r"learning path", r"schedule", r"how long")

@@ -1,0 +1,109 @@
+"""Shared pieces of the Streamlit pages: the cached Advisor, per-user state, citations.
+
+The Advisor (model, index, knowledge) is loaded once per process with ``st.cache_resource``
+and shared by every session; it holds nothing about a user. Everything about a user (the
+profile, the conversation, the editor) lives in ``st.session_state``.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import streamlit as st
+
+from advisor.models import Profile
+from retrieval.hit import Hit
+
+log = logging.getLogger("reskill.app")
+
+PROFILE = "profile"
+PROFILE_REV = "profile_rev"
+MESSAGES = "messages"
+SESSION_ID = "session_id"
+
+
+@st.cache_resource(show_spinner=False)
+def _embedder(model_name: str):
+    from retrieval.embeddings import load_embedder
+
+    return load_embedder(model_name)
+
+
+@st.cache_resource(
+    show_spinner="Loading Reskill. On the very first start the knowledge base is indexed (a minute or two); later starts take seconds…",
+    show_time=True,
+)
+def load_advisor(settings_json: str):
+    """One Advisor per configuration, for the whole process."""
+    from advisor.core import Advisor
+    from advisor.settings import Settings
+
+    settings = Settings.model_validate_json(settings_json)
+    return Advisor.load(settings, embedder=_embedder(settings.embedding_model))
+
+
+def advisor():
+    """The shared Advisor for the current settings; a readable error (and stop) if it cannot load."""
+    from advisor.settings import load_settings
+
+    try:
+        settings = load_settings()
+    except Exception as exc:  # pydantic's ValidationError names the bad RESKILL_ variable
+        st.error(f"Reskill's settings are invalid: {exc}")
+        st.stop()
+    try:
+        return load_advisor(settings.model_dump_json())
+    except Exception as exc:
+        log.exception("loading the advisor failed")
+        st.error(f"Reskill could not start: {type(exc).__name__}: {exc}")
+        st.stop()
+
+
+def init_state() -> None:
+    st.session_state.setdefault(PROFILE, Profile())
+    st.session_state.setdefault(PROFILE_REV, 0)
+    st.session_state.setdefault(MESSAGES, [])
+    st.session_state.setdefault(SESSION_ID, uuid.uuid4().hex)
+
+
+def get_profile() -> Profile:
+    init_state()
+    return st.session_state[PROFILE]
+
+
+def set_profile(profile: Profile) -> None:
+    """Replace the profile; the sidebar's inputs are rebuilt from it on this run."""
+    st.session_state[PROFILE] = profile
+    st.session_state[PROFILE_REV] = st.session_state.get(PROFILE_REV, 0) + 1
+
+
+def widget_key(name: str) -> str:
+    """A key for an input that shows a profile value; it changes whenever the profile does."""
+    return f"{name}@{st.session_state.get(PROFILE_REV, 0)}"
+
+
+def citation_label(n: int, hit: Hit) -> str:
+    return f"[{n}] {hit.title} · {hit.kind} · {hit.section}"
+
+
+def show_citations(hits: list[Hit], heading: str = "Sources") -> None:
+    """Numbered sources, each with the cited passage in an expander (Markdown, no raw HTML)."""
+    if not hits:
+        return
+    st.caption(heading)
+    for n, hit in enumerate(hits, 1):
+        with st.expander(citation_label(n, hit)):
+            st.markdown(hit.snippet)
+            st.caption(f"document `{hit.doc_id}`")
+
+
+def flash(message: str, kind: str = "success") -> None:
+    """A message to show once on the next run (after ``st.rerun``)."""
+    st.session_state["_flash"] = (kind, message)
+
+
+def show_flash() -> None:
+    kind, message = st.session_state.pop("_flash", (None, None))
+    if message:
+        getattr(st, kind)(message)

@@ -1,0 +1,149 @@
+"""My plan: fit for every role, your levels against a target's, the staged plan, BI vs ML."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from advisor import profile_edits
+from advisor.errors import BadInput
+from advisor.models import Gap, PlanStage
+from advisor.report import recommendation_markdown
+from advisor.ui_charts import chart_height, fit_chart, gaps_frame, levels_chart, timeline_chart
+from app_pages.common import advisor, get_profile, init_state, set_profile, show_citations
+from app_pages.sidebar import profile_sidebar
+from knowledge.base import TARGET_ROLES
+
+adv = advisor()
+init_state()
+kb = adv.kb
+profile = get_profile()
+
+
+def _learned(gap: Gap) -> None:
+    try:
+        set_profile(profile_edits.mark_learned(get_profile(), gap.skill_id, gap.required_level, adv.kb))
+        st.session_state["_plan_note"] = f"{gap.name} marked as learned (level {gap.required_level})."
+    except BadInput as exc:
+        st.session_state["_plan_note"] = str(exc)
+
+
+def _chart(chart) -> None:
+    st.altair_chart(chart, width="stretch", height=chart_height(chart))
+
+
+def _default_target() -> str:
+    for rid in [*profile.target_roles, *TARGET_ROLES]:
+        if rid in kb.roles:
+            return rid
+    return sorted(kb.roles)[0]
+
+
+def _resource(rid: str) -> str:
+    doc = kb.docs.get(rid)
+    if doc is None:
+        return f"- `{rid}`"
+    m = doc.meta
+    title = f"[{m.title}]({m.url})" if getattr(m, "url", None) else m.title
+    return f"- {title} — {m.resource_type}, {m.level}, {m.cost}, ~{m.effort_hours} h"
+
+
+def _stage(stage: PlanStage) -> None:
+    label = f"Stage {stage.number}: {stage.title} — weeks {stage.start_week:g}–{stage.start_week + stage.weeks:g} · {stage.hours} h"
+    with st.expander(label, expanded=stage.number == 1):
+        st.markdown("**Skills**\n\n" + "\n".join(f"- {g.name}: level {g.current_level} → {g.required_level} (~{g.hours} h)" for g in stage.skills))
+        if stage.resources:
+            st.markdown("**Resources**\n\n" + "\n".join(_resource(r) for r in stage.resources))
+        st.markdown(f"**Portfolio project**: {stage.project}")
+
+
+# -- page ----------------------------------------------------------------------------------
+st.title("My plan")
+if note := st.session_state.pop("_plan_note", None):
+    st.success(note)
+if not any(s.level > 0 for s in profile.skills):
+    st.info(
+        "Your profile has no skills yet, so every requirement counts as a gap. Tell the chat about your "
+        "experience, upload a resume or add skills in the sidebar.",
+        icon=":material/person_add:",
+    )
+
+role_ids = sorted(kb.roles, key=lambda r: kb.roles[r].title)
+default = _default_target()
+target = st.selectbox(
+    "Plan toward", role_ids, index=role_ids.index(default), format_func=lambda r: kb.roles[r].title, key="plan_target"
+)
+rec = adv.recommend(profile, targets=[target] + [r for r in role_ids if r != target])
+chosen = next(f for f in rec.roles if f.role_id == target)
+for warning in rec.warnings:
+    st.warning(warning)
+
+left, right = st.columns([3, 2])
+with left:
+    st.subheader("Fit for each role")
+    _chart(fit_chart(rec.roles, target))
+with right:
+    st.subheader(chosen.title)
+    a, b, c = st.columns(3)
+    a.metric("Fit now", f"{chosen.fit:.0%}")
+    b.metric("Weeks to ready", f"{chosen.weeks_to_ready:g}", help="Weeks of study, in plan order, until your fit reaches 80%")
+    c.metric("Hours a week", f"{profile.weekly_hours:g}")
+    st.write(chosen.why)
+
+st.subheader(f"Your levels against {chosen.title}")
+_chart(levels_chart(chosen))
+
+if chosen.gaps:
+    st.markdown(f"**{len(chosen.gaps)} gaps**, highest priority first")
+    st.dataframe(gaps_frame(chosen), hide_index=True, width="stretch", height=min(36 * (len(chosen.gaps) + 1), 330))
+    pick, go = st.columns([3, 1], vertical_alignment="bottom")
+    gap_by_id = {g.skill_id: g for g in chosen.gaps}
+    picked = pick.selectbox(
+        "Mark a skill as learned (it is raised to the required level; fit and plan update)",
+        list(gap_by_id),
+        format_func=lambda sid: f"{gap_by_id[sid].name} (level {gap_by_id[sid].current_level} → {gap_by_id[sid].required_level})",
+        key=f"learn_pick:{target}",
+    )
+    go.button("Mark learned", key="learned", icon=":material/check:", on_click=_learned, args=(gap_by_id[picked],), width="stretch")
+else:
+    st.success(f"You meet every requirement of {chosen.title}.")
+
+plan = rec.plan
+st.subheader("Learning plan")
+if plan and plan.stages:
+    st.caption(f"{plan.total_hours} study hours: about {plan.total_weeks:g} weeks at {plan.weekly_hours:g} hours a week.")
+    _chart(timeline_chart(plan))
+    for stage in plan.stages:
+        _stage(stage)
+else:
+    st.write("Nothing left to learn for this role: you are ready to apply.")
+st.download_button(
+    "Download the plan (Markdown)",
+    data=recommendation_markdown(rec, kb),
+    file_name=f"reskill-plan-{target}.md",
+    mime="text/markdown",
+    icon=":material/download:",
+    on_click="ignore",
+)
+
+paths = [r for r in TARGET_ROLES if r in kb.roles]
+if len(paths) > 1:
+    st.divider()
+    st.subheader(" vs ".join(kb.roles[r].title for r in paths))
+    comparison = adv.compare(profile, roles=paths)
+    st.write(comparison.summary)
+    for column, path in zip(st.columns(len(comparison.paths)), comparison.paths):
+        with column, st.container(border=True):
+            st.markdown(f"#### {path.title}")
+            a, b = st.columns(2)
+            a.metric("Fit", f"{path.fit:.0%}")
+            b.metric("Weeks to ready", f"{path.weeks_to_ready:g}")
+            if path.top_gaps:
+                st.markdown("**Top gaps**\n\n" + "\n".join(f"- {g.name} ({g.current_level} → {g.required_level}, ~{g.hours} h)" for g in path.top_gaps))
+            else:
+                st.markdown("**Top gaps**: none")
+            if path.outlook:
+                show_citations(path.outlook, heading="Outlook")
+            else:
+                st.caption("No market document covers this role yet.")
+
+profile_sidebar(adv)
