@@ -231,13 +231,13 @@ def history(adv, doc_id: str, current_version: str | None, can_edit: bool) -> No
             st.code(adv.store.history_text(doc_id, entry.version), language="markdown")
             if can_edit and entry.version != current_version:
                 if st.button("Restore this version", key=f"restore:{doc_id}:{entry.version}:{n}"):
-                    restore(adv, doc_id, entry.version)
+                    restore(adv, doc_id, entry.version, current_version)
 
 
-def restore(adv, doc_id: str, version: str) -> None:
+def restore(adv, doc_id: str, version: str, expected_version: str | None) -> None:
     try:
         with st.spinner(f"Restoring '{doc_id}' and updating the index…"):
-            doc = adv.store.restore(doc_id, version)
+            doc = adv.store.restore(doc_id, version, expected_version)
     except DocumentInvalid as exc:
         st.error("This version is not valid any more: " + "; ".join(f"{e.field}: {e.message}" for e in exc.errors))
         return

@@ -82,7 +82,7 @@ def _access() -> None:
                 for doc_id in gone:
                     kept = [e for e in adv.store.history(doc_id) if not e.deleted]
                     if kept and st.button(f"Restore {doc_id}", key=f"undelete:{doc_id}"):
-                        kb_editor.restore(adv, doc_id, kept[-1].version)
+                        kb_editor.restore(adv, doc_id, kept[-1].version, None)
 
 
 def _document(doc_id: str) -> None:

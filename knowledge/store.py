@@ -164,11 +164,12 @@ class KnowledgeStore:
             return f.read_text(encoding="utf-8")
         raise NotFound(f"{doc_id}@{version}")
 
-    def restore(self, doc_id: str, version: str) -> Document:
-        """Make an old version current again (itself a new, validated write)."""
+    def restore(self, doc_id: str, version: str, expected_version: str | None) -> Document:
+        """Make an old version current again: a new, validated write that, like ``put``, must
+        name the current version (``None`` when the document was deleted)."""
         old = parse_document(self.history_text(doc_id, version), f"history/{doc_id}", doc_id)
         front = old.meta.model_dump(mode="json", exclude_none=True)
-        return self.put(doc_id, front, old.body, self.version_of(doc_id))
+        return self.put(doc_id, front, old.body, expected_version)
 
     def _changed(self) -> None:
         if self.on_change:

@@ -93,7 +93,9 @@ def test_put_replace_requires_current_version_and_keeps_history(store):
     assert "More text about images" in store.get("docker").body
     versions = [h.version for h in store.history("docker")]
     assert versions == [doc.version, new.version]
-    restored = store.restore("docker", doc.version)
+    with pytest.raises(VersionConflict):
+        store.restore("docker", doc.version, doc.version)  # stale: the current one is new.version
+    restored = store.restore("docker", doc.version, new.version)
     assert restored.body == doc.body
 
 

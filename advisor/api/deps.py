@@ -6,6 +6,7 @@ import re
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Path, Request
+from starlette.concurrency import run_in_threadpool
 
 from advisor.api.errors import ApiError
 from advisor.settings import Settings
@@ -21,17 +22,22 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_advisor(request: Request) -> Advisor:
+async def get_advisor(request: Request) -> Advisor:
+    """The loaded Advisor, refreshed first if the Markdown changed elsewhere (see ``freshness``).
+
+    The dependencies here are ``async`` so that a request does not pay a thread hop for each;
+    only the occasional check of the files runs in a worker thread.
+    """
     adv = request.app.state.advisor
     if adv is None:
         raise ApiError(503, "the advisor is not loaded yet; retry when /readyz answers 200", headers={"Retry-After": "5"})
     freshness = request.app.state.freshness
-    if freshness is not None:
-        freshness.check()
+    if freshness is not None and freshness.due():
+        await run_in_threadpool(freshness.check)
     return adv
 
 
-def doc_id_param(
+async def doc_id_param(
     doc_id: Annotated[str, Path(description="A document id: lower-case letters, digits, '_' and '-'.", examples=["docker"])],
 ) -> str:
     """The document id from the path, checked against the slug pattern before anything touches a file.
@@ -42,7 +48,7 @@ def doc_id_param(
     return check_id(doc_id)
 
 
-def version_param(
+async def version_param(
     version: Annotated[str, Path(description="A version (16 hexadecimal characters) from GET or /history.", examples=["a0385cdaad1c4fb6"])],
 ) -> str:
     if not _VERSION.fullmatch(version):

@@ -19,6 +19,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from advisor.errors import BadInput
 from knowledge.document import DocumentInvalid
 from knowledge.store import InvalidId, NotFound, VersionConflict
+from retrieval.index import IndexUnavailable
+from retrieval.lock import StoreLocked
 
 log = logging.getLogger("reskill.api")
 
@@ -56,6 +58,11 @@ def _summary(errors: list[dict], limit: int = 3) -> str:
     return "; ".join(parts) + more
 
 
+def clean_message(msg: str) -> str:
+    """Pydantic prefixes messages raised by our own validators; the reader does not need that."""
+    return msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+
+
 def request_errors(exc: RequestValidationError) -> list[dict]:
     out = []
     for err in exc.errors():
@@ -64,7 +71,7 @@ def request_errors(exc: RequestValidationError) -> list[dict]:
         if err.get("type") == "json_invalid":
             field, message = "", f"not valid JSON ({err.get('ctx', {}).get('error', 'syntax error')})"
         else:
-            message = err.get("msg", "invalid")
+            message = clean_message(err.get("msg", "invalid"))
         out.append(field_error(where, field, message))
     return out
 
@@ -107,9 +114,18 @@ def install(app: FastAPI) -> None:
     async def _invalid_id(request: Request, exc: InvalidId):
         return error_response(request.url.path, 400, str(exc))
 
+    @app.exception_handler(IndexUnavailable)
+    @app.exception_handler(StoreLocked)
+    async def _index_unavailable(request: Request, exc: Exception):
+        log.warning("index unavailable on %s %s: %s", request.method, request.url.path, exc)
+        return error_response(request.url.path, 503, str(exc), headers={"Retry-After": "5"})
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
-        return error_response(request.url.path, exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+        status = exc.status_code
+        if status == 400 and request.method not in ("GET", "HEAD"):  # FastAPI could not parse the body
+            status = 422
+        return error_response(request.url.path, status, str(exc.detail), headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):

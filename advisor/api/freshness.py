@@ -4,7 +4,12 @@ Writes through this process refresh the Advisor themselves (``store.on_change``)
 elsewhere — another uvicorn worker, the CLI, the Streamlit editor, a text editor — are noticed
 by a cheap fingerprint of the Markdown files (names, sizes, modification times), checked at most
 once per ``interval`` seconds before a request is served; a change triggers ``adv.refresh()``,
-which re-embeds only what changed.
+which re-embeds only what changed. Requests that arrive during that refresh wait for it, so
+none is answered from the state the check found stale.
+
+Every index write made by the API — the load at start-up, the refresh after a write, the refresh
+after an edit elsewhere — holds one file lock in the data folder, so worker processes sharing a
+Chroma server bring the index in step one at a time instead of all embedding the same documents.
 """
 
 from __future__ import annotations
@@ -14,9 +19,18 @@ import threading
 import time
 from pathlib import Path
 
+from filelock import FileLock
+
 log = logging.getLogger("reskill.api")
 
 RECHECK_S = 1.0
+INDEX_LOCK_TIMEOUT_S = 600
+
+
+def index_lock(data_dir: Path) -> FileLock:
+    """The data folder's index lock (one object per folder, so a thread may take it again)."""
+    Path(data_dir).mkdir(parents=True, exist_ok=True)
+    return FileLock(str(Path(data_dir) / "index.lock"), timeout=INDEX_LOCK_TIMEOUT_S, is_singleton=True)
 
 
 def fingerprint(root: Path) -> int:
@@ -35,31 +49,39 @@ class Freshness:
         self.adv = adv
         self.root = Path(adv.settings.knowledge_dir)
         self.interval = interval
+        self.index_lock = index_lock(adv.settings.data_dir)
         self._lock = threading.Lock()
         self._checked = time.monotonic()
         self._seen = fingerprint(self.root)
         inner = adv.store.on_change
 
         def on_change():
-            # Taken before the refresh reads the files: anything later shows up as a change.
-            self._seen = fingerprint(self.root)
-            return inner() if inner else None
+            with self.index_lock:
+                # Taken before the refresh reads the files: anything later shows up as a change.
+                self._seen = fingerprint(self.root)
+                return inner() if inner else None
 
         adv.store.on_change = on_change
 
+    def due(self) -> bool:
+        """Whether a request must go through :meth:`check` (cheap; most requests get False)."""
+        return time.monotonic() - self._checked >= self.interval or self._lock.locked()
+
     def check(self) -> None:
-        now = time.monotonic()
-        if now - self._checked < self.interval or not self._lock.acquire(blocking=False):
-            return  # checked recently, or another request is refreshing right now
-        try:
+        if not self.due():
+            return  # checked recently and no refresh under way: the common, lock-free case
+        with self._lock:  # a refresh under way finishes before this request reads anything
+            now = time.monotonic()
+            if now - self._checked < self.interval:
+                return
             self._checked = now
             current = fingerprint(self.root)
-            if current != self._seen:
-                self._seen = current
-                try:
+            if current == self._seen:
+                return
+            self._seen = current
+            try:
+                with self.index_lock:
                     report = self.adv.refresh()
-                    log.info("knowledge changed on disk; refreshed: %s", report.summary())
-                except Exception:  # keep serving what is loaded; /readyz reports the index out of step
-                    log.exception("refreshing after an edit on disk failed")
-        finally:
-            self._lock.release()
+                log.info("knowledge changed on disk; refreshed: %s", report.summary())
+            except Exception:  # keep serving what is loaded; /readyz reports the index out of step
+                log.exception("refreshing after an edit on disk failed")

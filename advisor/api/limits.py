@@ -3,7 +3,7 @@
 A body over ``settings.max_body_bytes`` (or, for a resume upload, the resume limit) is answered
 413 as soon as the declared length or the bytes received pass it, so an oversized or endless
 body is never held in memory. JSON text that cannot be stored as UTF-8 (a lone surrogate escape
-such as ``"\\ud800"``) is answered 422 here, so no route meets it.
+such as ``"\\ud800"``) or that is not UTF-8 at all is answered 422 here, so no route meets it.
 """
 
 from __future__ import annotations
@@ -63,8 +63,13 @@ class BodyLimit:
                 break
         body = b"".join(chunks)
 
-        if "json" in content_type and _SURROGATE_ESCAPE.search(body) and _has_lone_surrogate(body):
-            return await reject(422, "the JSON text contains an unpaired UTF-16 surrogate escape (such as \\ud800); send valid Unicode")
+        if "json" in content_type:
+            try:
+                body.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return await reject(422, f"the JSON body is not valid UTF-8 (byte {exc.start}); send UTF-8 text")
+            if _SURROGATE_ESCAPE.search(body) and _has_lone_surrogate(body):
+                return await reject(422, "the JSON text contains an unpaired UTF-16 surrogate escape (such as \\ud800); send valid Unicode")
 
         replayed = False
 

@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from advisor.api import examples as ex
 from advisor.api.deps import get_advisor
-from advisor.api.errors import ApiError, field_error
+from advisor.api.errors import ApiError, clean_message, field_error
 from advisor.api.schemas import ChatRequest, CompareRequest, ProfileTextRequest, RecommendRequest, errors, ok
 from advisor.api.security import require_read
 from advisor.api.sse import event, guarded, primed, sse_response
@@ -61,7 +61,7 @@ def chat_events(pieces: Iterator) -> Iterator[str]:
         "ends with an `error` event `{detail}`."
     ),
     responses={
-        200: {"content": {"application/json": {"example": ex.ANSWER}, "text/event-stream": {"schema": {"type": "string"}, "example": _SSE_EXAMPLE}}},
+        200: {"content": {"application/json": {"example": ex.ANSWER}, "text/event-stream": {"example": _SSE_EXAMPLE}}},
         **errors(401, 403, 413, 422, 503),
     },
 )
@@ -144,7 +144,7 @@ async def _json_body(request: Request, model):
         problems = []
         for err in exc.errors():
             loc = ".".join(str(p) for p in err["loc"])
-            message = "not valid JSON" if err["type"] == "json_invalid" else err["msg"]
+            message = "not valid JSON" if err["type"] == "json_invalid" else clean_message(err["msg"])
             problems.append(field_error("body", loc, message))
         raise ApiError(422, "; ".join(f"{p['field'] or 'body'}: {p['message']}" for p in problems[:3]), problems) from None
 

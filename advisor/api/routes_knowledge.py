@@ -169,14 +169,10 @@ def restore(
     adv=Depends(get_advisor),
 ):
     expected = _preconditions(if_match, if_none_match)
-    current = adv.store.version_of(doc_id)
-    if if_none_match is not None and current is not None:
-        raise VersionConflict(doc_id, None, current)
-    if if_match is None and if_none_match is None and current is not None:
+    if if_match is None and if_none_match is None and adv.store.version_of(doc_id) is not None:
         raise _precondition_required(doc_id, "restore")
-    if if_match is not None and expected != current:
-        raise VersionConflict(doc_id, expected, current)
-    return document_out(adv.store.restore(doc_id, version), response)
+    # The store compares `expected` with the current version under its lock.
+    return document_out(adv.store.restore(doc_id, version, expected), response)
 
 
 @router.get(

@@ -32,8 +32,8 @@ from advisor.api.schemas import (
     ModelCard,
     ModelList,
     OAIMessage,
-    errors,
     ok,
+    openai_errors,
 )
 from advisor.api.security import require_read
 from advisor.api.sse import event, guarded, primed, sse_response
@@ -126,8 +126,8 @@ def completion_chunks(pieces: Iterator, cid: str, created: int) -> Iterator[str]
     summary="OpenAI-compatible chat completion (grounded, cited)",
     description="Messages in, the grounded answer out. With `stream: true`: `chat.completion.chunk` events ending with `data: [DONE]`.",
     responses={
-        200: {"content": {"application/json": {"example": ex.CHAT_COMPLETION}, "text/event-stream": {"schema": {"type": "string"}, "example": _STREAM_EXAMPLE}}},
-        **errors(401, 403, 413, 422, 503),
+        200: {"content": {"application/json": {"example": ex.CHAT_COMPLETION}, "text/event-stream": {"example": _STREAM_EXAMPLE}}},
+        **openai_errors(401, 403, 413, 422, 503),
     },
 )
 async def chat_completions(req: ChatCompletionRequest, adv=Depends(get_advisor)):
@@ -158,7 +158,7 @@ def _encoded(vector: list[float], encoding: str) -> list[float] | str:
     "/embeddings",
     response_model=EmbeddingResponse,
     summary="OpenAI-compatible embeddings from Reskill's own embedding model",
-    responses={**ok(ex.EMBEDDINGS), **errors(401, 403, 413, 422, 503)},
+    responses={**ok(ex.EMBEDDINGS), **openai_errors(401, 403, 413, 422, 503)},
 )
 def embeddings(req: EmbeddingRequest, adv=Depends(get_advisor)):
     texts = [req.input] if isinstance(req.input, str) else req.input
@@ -176,6 +176,6 @@ def embeddings(req: EmbeddingRequest, adv=Depends(get_advisor)):
     )
 
 
-@router.get("/models", response_model=ModelList, summary="The models this server answers with", responses={**ok({"object": "list", "data": [{"id": "reskill", "object": "model", "created": 0, "owned_by": "reskill"}]}), **errors(401, 403, 503)})
+@router.get("/models", response_model=ModelList, summary="The models this server answers with", responses={**ok({"object": "list", "data": [{"id": "reskill", "object": "model", "created": 0, "owned_by": "reskill"}]}), **openai_errors(401, 403, 503)})
 def models(adv=Depends(get_advisor)):
     return ModelList(data=[ModelCard(id=CHAT_MODEL), ModelCard(id=embedding_model_name(adv))])

@@ -60,6 +60,28 @@ def errors(*statuses: int) -> dict:
     return out
 
 
+class OAIErrorDetail(BaseModel):
+    message: str
+    type: str
+    param: str | None = None
+    code: str | None = None
+
+
+class OAIError(BaseModel):
+    """OpenAI's error shape, used by the OpenAI-compatible routes."""
+
+    error: OAIErrorDetail
+
+
+def openai_errors(*statuses: int) -> dict:
+    out = {}
+    for s in statuses:
+        text, example = _ERRORS[s]
+        body = {"error": {"message": example["detail"], "type": "invalid_request_error", "param": None, "code": str(s)}}
+        out[s] = {"description": text, "model": OAIError, "content": {"application/json": {"example": body}}}
+    return out
+
+
 # -- advice ------------------------------------------------------------------------------------
 class ChatRequest(BaseModel):
     model_config = ConfigDict(

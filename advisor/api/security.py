@@ -45,7 +45,7 @@ def _presented(credentials: HTTPAuthorizationCredentials | None, key: str | None
     return [credentials.credentials if credentials else None, key]
 
 
-def require_write(
+async def require_write(
     request: Request,
     credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
     key: str | None = Depends(api_key_header),
@@ -53,7 +53,7 @@ def require_write(
     check_key(request.app.state.settings, _presented(credentials, key), "writes")
 
 
-def require_read(
+async def require_read(
     request: Request,
     credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
     key: str | None = Depends(api_key_header),

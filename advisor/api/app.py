@@ -1,0 +1,125 @@
+"""The app factory and its lifespan: the Advisor loads once, and reaches routes through dependencies."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from pydantic.json_schema import models_json_schema
+from starlette.concurrency import run_in_threadpool
+
+from advisor.api import errors, routes_advice, routes_knowledge, routes_openai, routes_ops
+from advisor.api.freshness import Freshness, index_lock
+from advisor.api.limits import BodyLimit
+from advisor.api.schemas import ProfileTextRequest
+from advisor.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from advisor.core import Advisor
+
+DESCRIPTION = """\
+Career-reskilling advice for data scientists moving to BI analyst or ML engineer roles,
+grounded in a versioned Markdown knowledge base.
+
+**Keys.** Writes (PUT, DELETE, restore) need an API key from `RESKILL_API_KEYS`, sent as
+`Authorization: Bearer <key>` or `X-API-Key: <key>`; without configured keys they are refused.
+Reads are open unless `RESKILL_API_READ_AUTH=true`.
+
+**Errors.** `{"detail": "<one line>", "errors": [{path, field, message}]}`; 400 for a bad query or
+path parameter, 422 for a bad body, 413 for one that is too large. The OpenAI-compatible routes
+answer errors in OpenAI's `{"error": {...}}` shape.
+
+**Editing.** GET a document, change it, PUT it back with `If-Match: <its ETag>`. A stale version
+gets 412 and changes nothing; every accepted version is kept and can be restored.
+"""
+
+TAGS = [
+    {"name": "advice", "description": "Chat, recommendations, comparisons and profiles."},
+    {"name": "knowledge", "description": "Search, roles and skills."},
+    {"name": "knowledge base", "description": "Read and edit the Markdown documents, with versions and history."},
+    {"name": "OpenAI-compatible", "description": "Chat completions and embeddings for OpenAI clients."},
+    {"name": "operations", "description": "Health and readiness probes."},
+]
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI):
+    """Load the Advisor (model, index, knowledge) once, unless one was handed in."""
+    if app.state.advisor is None:
+        app.state.advisor = await run_in_threadpool(_load, app.state.settings)
+    if app.state.freshness is None:
+        app.state.freshness = Freshness(app.state.advisor)
+    yield
+
+
+def _load(settings: Settings) -> Advisor:
+    from advisor.core import Advisor
+
+    with index_lock(settings.data_dir):  # workers starting together bring the index in step one at a time
+        return Advisor.load(settings)
+
+
+def create_app(settings: Settings | None = None, advisor: Advisor | None = None) -> FastAPI:
+    """The HTTP API. With ``advisor`` given (tests), it is used as is and nothing is loaded."""
+    settings = settings or (advisor.settings if advisor is not None else load_settings())
+    app = FastAPI(
+        title="Reskill API",
+        version="1",
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+        separate_input_output_schemas=False,
+    )
+    app.state.settings = settings
+    app.state.advisor = advisor
+    app.state.freshness = Freshness(advisor) if advisor is not None else None
+
+    errors.install(app)
+    for module in (routes_ops, routes_advice, routes_knowledge, routes_openai):
+        app.include_router(module.router)
+
+    # Added last is outermost: CORS headers are on every answer, including a 413.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, upload_paths=routes_advice.UPLOAD_PATHS)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=["Authorization", "X-API-Key", "Content-Type", "If-Match", "If-None-Match"],
+            expose_headers=["ETag", "Location"],
+        )
+    _document(app)
+    return app
+
+
+def _document(app: FastAPI) -> None:
+    """Two corrections to the generated OpenAPI document.
+
+    POST /v1/profile parses its body itself (JSON or multipart), so its JSON schema is added by hand;
+    and FastAPI's default 422 answer (its own error shape) is replaced by ours, or dropped from
+    operations without a body, whose parameter errors are 400s.
+    """
+    build = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = build()
+            _, defs = models_json_schema([(ProfileTextRequest, "validation")], ref_template="#/components/schemas/{model}")
+            known = schema.setdefault("components", {}).setdefault("schemas", {})
+            for name, part in defs.get("$defs", {}).items():
+                known.setdefault(name, part)
+            for operations in schema.get("paths", {}).values():
+                for op in operations.values():
+                    default = op.get("responses", {}).get("422", {})
+                    if "HTTPValidationError" in str(default.get("content", "")):
+                        del op["responses"]["422"]
+                        if "requestBody" in op:
+                            op["responses"]["422"] = {"description": "The request body is not valid", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
+            for name in ("HTTPValidationError", "ValidationError"):
+                known.pop(name, None)
+        return app.openapi_schema
+
+    app.openapi = openapi
+
