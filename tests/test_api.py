@@ -23,6 +23,7 @@ from fastapi.testclient import TestClient
 from advisor.api import create_app
 from advisor.settings import Settings
 from knowledge.document import parse_document
+from tests.helpers import tiny_pdf
 
 FIXTURE_KB = Path(__file__).parent / "fixtures" / "kb"
 KEY = "test-key-0123456789"
@@ -109,29 +110,6 @@ def sse_events(text: str) -> list[tuple[str | None, str]]:
                 data.append(line[6:])
         events.append((name, "\n".join(data)))
     return events
-
-
-def tiny_pdf(text: str) -> bytes:
-    """A one-page PDF with ``text`` in Helvetica (enough for pypdf to extract it)."""
-    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode("latin-1")
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for n, body in enumerate(objects, 1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % n + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    out.write(b"".join(b"%010d 00000 n \n" % off for off in offsets))
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
-    return out.getvalue()
 
 
 def tiny_docx(text: str) -> bytes:

@@ -9,6 +9,8 @@ import pytest
 from advisor.errors import BadInput
 from advisor.profile import merge, read_resume, read_resume_file
 
+from tests.helpers import tiny_pdf
+
 
 def levels(adv, text):
     return {s.skill_id: s.level for s in adv.profile(text).skills}
@@ -108,35 +110,12 @@ def test_json_profile_errors_are_listed(real_advisor):
     assert good.skills[0].name and good.weekly_hours == 8
 
 
-def _pdf_with_text(text: str) -> bytes:
-    """A minimal one-page PDF with one line of text (Helvetica), written by hand."""
-    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out, offsets = io.BytesIO(), []
-    out.write(b"%PDF-1.4\n")
-    for n, obj in enumerate(objects, 1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % n + obj + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    for off in offsets:
-        out.write(b"%010d 00000 n \n" % off)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
-    return out.getvalue()
-
-
 def test_resume_formats(real_advisor, tmp_path):
     import docx
 
     assert "Airflow" in read_resume("cv.txt", b"Built pipelines in Airflow")
     assert "Airflow" in read_resume("cv.md", b"# CV\n- Airflow")
-    pdf_text = read_resume("cv.pdf", _pdf_with_text("Expert in PyTorch and Docker"))
+    pdf_text = read_resume("cv.pdf", tiny_pdf("Expert in PyTorch and Docker"))
     assert {"pytorch", "docker"} <= set(levels(real_advisor, pdf_text))
     d = docx.Document()
     d.add_paragraph("Five years of SQL and some Tableau")
