@@ -99,10 +99,27 @@ def row(endpoint: str, mode: str, ms: list[float], errors: int | None = None, se
     return f"{endpoint:<12} {mode:<22} {len(ms):8d} {errs} {rate} {pct(ms, 50):9.1f} {pct(ms, 95):9.1f} {pct(ms, 99):9.1f}"
 
 
-def start_server(kb: Path, data: Path, port: int, log_path: Path) -> subprocess.Popen:
+def start_chroma(path: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    exe = Path(sys.executable).parent / "chroma"
+    proc = subprocess.Popen([str(exe), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            httpx.get(f"{url}/api/v2/heartbeat", timeout=1)
+            return proc, url
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise SystemExit("chroma run did not start")
+
+
+def start_server(kb: Path, data: Path, port: int, log_path: Path, workers: int = 1, chroma_url: str | None = None) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RESKILL_")}
     env.update(RESKILL_DATA_DIR=str(data), RESKILL_KNOWLEDGE_DIR=str(kb), ANONYMIZED_TELEMETRY="False", TOKENIZERS_PARALLELISM="false", HF_HUB_OFFLINE="1")
-    code = f"from advisor.api import run; run(None, '127.0.0.1', {port})"
+    if chroma_url:
+        env["RESKILL_CHROMA_URL"] = chroma_url
+    code = f"from advisor.api import run; run(None, '127.0.0.1', {port}, workers={workers})"
     log = open(log_path, "wb")
     return subprocess.Popen([sys.executable, "-c", code], cwd=data, env=env, stdout=log, stderr=subprocess.STDOUT)
 
@@ -130,7 +147,11 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=300, help="in-process calls per endpoint (default 300)")
     ap.add_argument("--kb", type=Path, default=REPO / "knowledge", help="knowledge folder (default: the real one)")
     ap.add_argument("--endpoints", default="search,chat")
+    ap.add_argument("--mode", choices=["embedded", "server"], default="embedded", help="Chroma mode (server: starts `chroma run`)")
+    ap.add_argument("--workers", type=int, default=1, help="API worker processes (more than 1 needs --mode server)")
     args = ap.parse_args()
+    if args.workers > 1 and args.mode != "server":
+        ap.error("--workers > 1 needs --mode server (the embedded store takes one writer process)")
     if args.clients < 1 or args.seconds <= 0 or args.repeat < 1:
         ap.error("--clients, --seconds and --repeat must be positive")
     endpoints = [e.strip() for e in args.endpoints.split(",") if e.strip()]
@@ -142,12 +163,13 @@ def main() -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = data / "server.log"
-    proc = start_server(args.kb.resolve(), data, port, log_path)
+    chroma, chroma_url = start_chroma(data / "chroma-server") if args.mode == "server" else (None, None)
+    proc = start_server(args.kb.resolve(), data, port, log_path, args.workers, chroma_url)
     results: dict[str, list[str]] = {e: [] for e in endpoints}
     try:
         ready_s = wait_ready(url, proc, log_path)
         info = httpx.get(f"{url}/readyz").json()
-        print(f"# server: 1 worker, ready in {ready_s:.1f} s (index built from scratch), engine {info['engine']}, "
+        print(f"# server: {args.workers} worker(s), Chroma {args.mode}, ready in {ready_s:.1f} s (index built from scratch), engine {info['engine']}, "
               f"{sum(info['documents'].values())} documents")  # fmt: skip
         for endpoint in endpoints:
             asyncio.run(load(url, endpoint, 2, 2))  # warm-up: query vectors, extractor caches
@@ -163,7 +185,7 @@ def main() -> None:
     from advisor.core import Advisor
     from advisor.settings import Settings
 
-    adv = Advisor.load(Settings(_env_file=None, data_dir=data, knowledge_dir=args.kb.resolve()))
+    adv = Advisor.load(Settings(_env_file=None, data_dir=data, knowledge_dir=args.kb.resolve(), chroma_url=chroma_url))
     counter = iter(range(10**9))
     calls = {
         "search": lambda: adv.search(SEARCHES[next(counter) % len(SEARCHES)], k=5),
@@ -180,6 +202,8 @@ def main() -> None:
         for line in results[endpoint]:
             print(line)
     print("# req/s for in-process is calls per second of one thread, back to back.")
+    if chroma:
+        chroma.terminate()
 
 
 if __name__ == "__main__":
