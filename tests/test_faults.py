@@ -153,3 +153,75 @@ def test_chroma_server_going_away_fails_fast_and_recovers(settings, embedder, tm
     finally:
         server.kill()
         server.wait()
+
+
+def test_api_answers_503_while_chroma_is_away_and_readyz_recovers(settings, embedder, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from advisor.api import create_app
+
+    port = _free_port()
+    server = _start_chroma(tmp_path / "chroma", port)
+    try:
+        adv = Advisor(settings.model_copy(update={"chroma_url": f"http://127.0.0.1:{port}"}), embedder)
+        with TestClient(create_app(adv.settings, adv)) as client:
+            assert client.get("/v1/search", params={"q": "k8s"}).status_code == 200
+            server.terminate()
+            server.wait()
+            start = time.perf_counter()
+            down = client.get("/v1/search", params={"q": "docker images"})
+            assert down.status_code == 503 and "not reachable" in down.json()["detail"]
+            assert time.perf_counter() - start < 3
+            assert client.get("/readyz").status_code == 503
+            server = _start_chroma(tmp_path / "chroma", port)
+            assert client.get("/v1/search", params={"q": "docker images"}).status_code == 200
+            # A collection deleted behind our back: not ready, repaired from the Markdown, ready again.
+            adv.index.client.delete_collection(adv.settings.collection)
+            assert client.get("/readyz").status_code == 503
+            deadline = time.time() + 60
+            while client.get("/readyz").status_code != 200:
+                assert time.time() < deadline, "the index was not repaired"
+                time.sleep(0.5)
+            assert client.get("/v1/search", params={"q": "k8s"}).json()[0]["doc_id"] == "kubernetes"
+    finally:
+        server.kill()
+        server.wait()
+
+
+def test_killing_the_api_during_knowledge_writes(settings, kb_dir, embedder):
+    """kill -9 a live `reskill serve` while a client keeps replacing one document: the file is a
+    whole version, every history entry parses, and after restart the index matches the file."""
+    import httpx
+
+    port = _free_port()
+    env = dict(os.environ, RESKILL_DATA_DIR=str(settings.data_dir), RESKILL_KNOWLEDGE_DIR=str(kb_dir), RESKILL_API_KEYS="k")
+    rng = random.Random(5)
+    for _ in range(3):
+        proc = subprocess.Popen([sys.executable, "-m", "advisor.cli", "serve", "--port", str(port)], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(600):
+            try:
+                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        killed_at = time.time() + rng.uniform(0.3, 1.5)
+        with httpx.Client(base_url=url, headers={"X-API-Key": "k"}, timeout=10) as client:
+            n = 0
+            while time.time() < killed_at:
+                doc = client.get("/v1/knowledge/docker")
+                body = doc.json()
+                body["body"] += f"\nEdit {n}: " + "y" * 1500 + "\n"
+                client.put("/v1/knowledge/docker", json=body, headers={"If-Match": doc.headers["etag"]})
+                n += 1
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+        text = (kb_dir / "skills/docker.md").read_text()
+        doc = parse_document(text, "skills/docker.md", "docker")
+        assert "Edit" not in doc.body or doc.body.rstrip().endswith("y" * 1500)
+        for h in sorted((settings.data_dir / "history" / "docker").glob("*.md")):
+            parse_document(h.read_text(), h.name, "docker")
+    adv = Advisor(settings, embedder)
+    assert_index_matches_disk(adv, kb_dir)

@@ -2,15 +2,38 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from advisor.api.schemas import Health, Readiness, ok
 
 router = APIRouter(tags=["operations"])
+log = logging.getLogger("reskill.api")
+_REPAIRING = threading.Lock()
+
+
+def _repair_in_background(adv) -> None:
+    """Bring the index back in step (e.g. after a crash mid-index or a collection deleted behind
+    our back); /readyz stays not-ready until it is. One repair at a time."""
+    if not _REPAIRING.acquire(blocking=False):
+        return
+
+    def work():
+        try:
+            problems = adv.repair()
+            log.warning("index repaired from the Markdown: %s", "; ".join(problems[:5]) or "nothing to do")
+        except Exception:
+            log.exception("index repair failed")
+        finally:
+            _REPAIRING.release()
+
+    threading.Thread(target=work, name="index-repair", daemon=True).start()
 
 _READY = {"status": "ready", "reason": None, "engine": "grounded", "engine_note": None, "documents": {"role": 8, "skill": 78}, "invalid_documents": 0, "out_of_step": []}
-_NOT_READY = {**_READY, "status": "not ready", "reason": "the search index is out of step with the Markdown for: docker; run `reskill index`", "out_of_step": ["docker"]}
+_NOT_READY = {**_READY, "status": "not ready", "reason": "the search index is out of step with the Markdown for: docker; repairing from the Markdown now", "out_of_step": ["docker"]}
 
 
 @router.get("/healthz", response_model=Health, summary="The process is up", responses=ok({"status": "ok"}))
@@ -42,8 +65,9 @@ def readyz(request: Request):
     except Exception as exc:  # the index cannot be read: not ready, and say why
         return _not_ready(state.model_copy(update={"status": "not ready", "reason": f"the search index cannot be read ({type(exc).__name__}: {exc})"}))
     if behind:
+        _repair_in_background(adv)
         shown = ", ".join(behind[:10]) + (f" and {len(behind) - 10} more" if len(behind) > 10 else "")
-        reason = f"the search index is out of step with the Markdown for: {shown}; run `reskill index`"
+        reason = f"the search index is out of step with the Markdown for: {shown}; repairing from the Markdown now"
         return _not_ready(state.model_copy(update={"status": "not ready", "reason": reason, "out_of_step": behind}))
     return state
 
