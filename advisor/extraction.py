@@ -246,10 +246,8 @@ class SkillExtractor:
         }
         if m := _YEARS_EXPERIENCE.search(text):
             fields["years_experience"] = min(float(m.group(1)), 60)
-        if m := _HOURS.search(text):
-            hours = float(m.group(1))
-            if 0 < hours <= 80:
-                fields["weekly_hours"] = hours
+        if (hours := weekly_hours(text)) is not None:
+            fields["weekly_hours"] = hours
         if m := _CURRENT_ROLE.search(text):
             said = m.group(1).lower()
             fields["current_role"] = next(r for r, p in _ROLE_WORDS.items() if re.fullmatch(p, said, re.I))
@@ -266,6 +264,13 @@ def _phrases(segment: str) -> list[str]:
     for the platform team" also tries "year containerising apps", whose meaning is not diluted."""
     pieces = [p.strip() for p in _PREPOSITION.split(segment) if len(p.split()) >= 2]
     return list(dict.fromkeys([segment.strip(), *pieces]))
+
+
+def weekly_hours(text: str) -> float | None:
+    """Hours a week for learning, when the text states them ("10 hours a week", "6h/week")."""
+    m = _HOURS.search(text)
+    hours = float(m.group(1)) if m else 0.0
+    return hours if 0 < hours <= 80 else None
 
 
 def _segment_level(segment: str) -> int | None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 
 from advisor.chat.intents import Reading, classify, other_path
 from advisor.errors import BadInput
-from advisor.extraction import _HOURS
+from advisor.extraction import weekly_hours
 from advisor.models import Comparison, Message, Profile, Recommendation
 from advisor.profile import merge
 from knowledge.base import TARGET_ROLES
@@ -109,11 +109,10 @@ def build_context(adv, question: str, history: list, profile: Profile | dict | N
         previous = classify(m.content, adv.extractor.skills_named(m.content), previous)
 
     current, changes = _absorb(adv, current, question)
-    if m := _HOURS.search(question):
-        hours = float(m.group(1))
-        if 0 < hours <= 80 and hours != current.weekly_hours:
-            current = current.model_copy(update={"weekly_hours": hours})
-            changes.append(f"weekly hours set to {hours:g}")
+    hours = weekly_hours(question)
+    if hours is not None and hours != current.weekly_hours:
+        current = current.model_copy(update={"weekly_hours": hours})
+        changes.append(f"weekly hours set to {hours:g}")
     if m := re.search(r"\b(junior|mid|senior)\b", question, re.I):
         level = m.group(1).lower()
         if level != current.seniority:
