@@ -4,11 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 import uuid
 from pathlib import Path
 
@@ -20,6 +15,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from langchain_core.embeddings import Embeddings  # noqa: E402
 
 from advisor.settings import REPO_ROOT, Settings  # noqa: E402
+from tests.helpers import free_port, start_chroma, stop  # noqa: E402
 
 FIXTURE_KB = Path(__file__).parent / "fixtures" / "kb"
 REAL_KB = REPO_ROOT / "knowledge"
@@ -65,44 +61,17 @@ def kb_dir(tmp_path) -> Path:
     return dest
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory):
     """A real `chroma run` on a free loopback port for the whole session; stopped at the end."""
-    exe = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
-    if exe is None:
-        pytest.fail("the `chroma` command (from the chromadb package) is missing")
-    port = _free_port()
-    log = open(tmp_path_factory.mktemp("chroma") / "server.log", "w")
-    proc = subprocess.Popen(
-        [exe, "run", "--path", str(tmp_path_factory.mktemp("chroma-data")), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
+    port = free_port()
+    with open(tmp_path_factory.mktemp("chroma") / "server.log", "w") as log:
         try:
-            urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1)
-            break
-        except OSError:
-            if proc.poll() is not None:
-                pytest.fail(f"chroma run exited with {proc.returncode}; see {log.name}")
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("chroma run did not answer within 60 s")
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+            proc = start_chroma(tmp_path_factory.mktemp("chroma-data"), port, log=log)
+        except RuntimeError as exc:
+            pytest.fail(f"{exc}; see {log.name}")
+        yield f"http://127.0.0.1:{port}"
+        stop(proc)
 
 
 def pytest_generate_tests(metafunc):

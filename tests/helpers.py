@@ -3,6 +3,45 @@
 from __future__ import annotations
 
 import io
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_chroma(path: Path, port: int, log=subprocess.DEVNULL, timeout: float = 60) -> subprocess.Popen:
+    """A real `chroma run` on 127.0.0.1:port, returned once its heartbeat answers."""
+    exe = os.path.join(os.path.dirname(sys.executable), "chroma")
+    proc = subprocess.Popen([exe, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1)
+            return proc
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError(f"chroma run exited with {proc.returncode}")
+            time.sleep(0.1)
+    stop(proc)
+    raise RuntimeError(f"chroma run did not answer within {timeout:g} s")
+
+
+def stop(proc: subprocess.Popen, timeout: float = 10) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def tiny_pdf(text: str) -> bytes:

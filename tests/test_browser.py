@@ -5,7 +5,6 @@ JavaScript does with the chat input, the streamed answer and the citation expand
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.helpers import free_port
 
 pytestmark = pytest.mark.browser
 
@@ -31,15 +32,9 @@ START_TIMEOUT_S = 90
 ANSWER_TIMEOUT_MS = 180_000
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def server(tmp_path, kb_dir):
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "RESKILL_DATA_DIR": str(tmp_path / "data"),

@@ -9,7 +9,6 @@ import subprocess
 import sys
 import textwrap
 import time
-import urllib.request
 
 import pytest
 
@@ -20,7 +19,7 @@ from retrieval.chunking import chunk_document
 from retrieval.index import IndexUnavailable
 from retrieval.lock import StoreLocked
 
-from tests.conftest import _free_port
+from tests.helpers import free_port, start_chroma, stop
 
 
 def _script(body: str, settings, kb_dir) -> str:
@@ -123,36 +122,21 @@ def test_killed_knowledge_writer_leaves_old_or_new_version(settings, embedder, k
     assert_index_matches_disk(adv, kb_dir)
 
 
-def _start_chroma(path, port):
-    exe = os.path.join(os.path.dirname(sys.executable), "chroma")
-    proc = subprocess.Popen([exe, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1)
-            return proc
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("chroma run did not start")
-
-
 def test_chroma_server_going_away_fails_fast_and_recovers(settings, embedder, tmp_path):
-    port = _free_port()
-    server = _start_chroma(tmp_path / "chroma", port)
+    port = free_port()
+    server = start_chroma(tmp_path / "chroma", port)
     try:
         adv = Advisor(settings.model_copy(update={"chroma_url": f"http://127.0.0.1:{port}"}), embedder)
         assert adv.search("k8s", k=1)[0].doc_id == "kubernetes"
-        server.terminate()
-        server.wait()
+        stop(server)
         start = time.perf_counter()
         with pytest.raises(IndexUnavailable, match="not reachable"):
             adv.search("docker images", k=1)
         assert time.perf_counter() - start < 3
-        server = _start_chroma(tmp_path / "chroma", port)
+        server = start_chroma(tmp_path / "chroma", port)
         assert adv.search("docker images", k=1)[0].doc_id == "docker"  # same Advisor, no restart
     finally:
-        server.kill()
-        server.wait()
+        stop(server)
 
 
 def test_api_answers_503_while_chroma_is_away_and_readyz_recovers(settings, embedder, tmp_path):
@@ -160,20 +144,19 @@ def test_api_answers_503_while_chroma_is_away_and_readyz_recovers(settings, embe
 
     from advisor.api import create_app
 
-    port = _free_port()
-    server = _start_chroma(tmp_path / "chroma", port)
+    port = free_port()
+    server = start_chroma(tmp_path / "chroma", port)
     try:
         adv = Advisor(settings.model_copy(update={"chroma_url": f"http://127.0.0.1:{port}"}), embedder)
         with TestClient(create_app(adv.settings, adv)) as client:
             assert client.get("/v1/search", params={"q": "k8s"}).status_code == 200
-            server.terminate()
-            server.wait()
+            stop(server)
             start = time.perf_counter()
             down = client.get("/v1/search", params={"q": "docker images"})
             assert down.status_code == 503 and "not reachable" in down.json()["detail"]
             assert time.perf_counter() - start < 3
             assert client.get("/readyz").status_code == 503
-            server = _start_chroma(tmp_path / "chroma", port)
+            server = start_chroma(tmp_path / "chroma", port)
             assert client.get("/v1/search", params={"q": "docker images"}).status_code == 200
             # A collection deleted behind our back: not ready, repaired from the Markdown, ready again.
             adv.index.client.delete_collection(adv.settings.collection)
@@ -184,8 +167,7 @@ def test_api_answers_503_while_chroma_is_away_and_readyz_recovers(settings, embe
                 time.sleep(0.5)
             assert client.get("/v1/search", params={"q": "k8s"}).json()[0]["doc_id"] == "kubernetes"
     finally:
-        server.kill()
-        server.wait()
+        stop(server)
 
 
 def test_killing_the_api_during_knowledge_writes(settings, kb_dir, embedder):
@@ -193,7 +175,7 @@ def test_killing_the_api_during_knowledge_writes(settings, kb_dir, embedder):
     whole version, every history entry parses, and after restart the index matches the file."""
     import httpx
 
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, RESKILL_DATA_DIR=str(settings.data_dir), RESKILL_KNOWLEDGE_DIR=str(kb_dir), RESKILL_API_KEYS="k")
     rng = random.Random(5)
     for _ in range(3):
