@@ -6,6 +6,7 @@ Build it with :func:`load_settings` and pass it down; nothing else reads the env
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -84,3 +85,13 @@ def settings_env(settings: Settings) -> dict[str, str | None]:
         else:
             env[key] = str(value)
     return env
+
+
+def export_to_environ(settings: Settings) -> None:
+    """Put ``settings`` into this process's environment for child processes to load (worker
+    processes of ``reskill serve --workers N``). Called at run time, never at import."""
+    for key, value in settings_env(settings).items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value

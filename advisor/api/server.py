@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
-
 from advisor.errors import BadInput
-from advisor.settings import Settings, load_settings, settings_env
+from advisor.settings import Settings, export_to_environ, load_settings
 
 
 def run(settings: Settings | None = None, host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
@@ -33,9 +31,5 @@ def run(settings: Settings | None = None, host: str = "127.0.0.1", port: int = 8
             "several workers need Chroma's server mode: the embedded store is not safe for several processes. "
             "Start `chroma run --path <dir>` and set RESKILL_CHROMA_URL=http://127.0.0.1:8000"
         )
-    for key, value in settings_env(settings).items():  # read by each worker's load_settings()
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
+    export_to_environ(settings)  # each worker's create_app() loads settings from these
     uvicorn.run("advisor.api:create_app", factory=True, host=host, port=port, workers=workers, server_header=False)
