@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -185,3 +186,14 @@ def test_esco_import_is_kept_apart_and_searched_only_when_enabled(advisor, setti
     external = [h for h in hits if h.kind in ("esco_occupation", "esco_skill")]
     assert external and external[0].section.startswith("http://data.europa.eu/esco/")
     assert wide.search("director", k=3, kind="esco_occupation")[0].kind == "esco_occupation"
+
+
+def test_embedding_model_loads_offline_without_hf_hub_offline(tmp_path):
+    """The packaged model loads from local files even when HF_HUB_OFFLINE is unset and the hub
+    address points nowhere (any network attempt would fail or hang)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
+    env.update(HF_ENDPOINT="http://127.0.0.1:9", HF_HOME=str(tmp_path / "hf"))
+    code = "from retrieval.embeddings import load_embedder; print(len(load_embedder().embed_query('hello')))"
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip().endswith("384")
