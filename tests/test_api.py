@@ -21,6 +21,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from advisor.api import create_app
+from advisor.api.examples import NEW_RESOURCE
 from advisor.settings import Settings
 from knowledge.document import parse_document
 from tests.helpers import tiny_pdf
@@ -76,18 +77,9 @@ def app_client(adv, **changes) -> TestClient:
 
 
 def new_resource(title: str = "A workshop on containers", body_word: str = "containers") -> dict:
+    """The documented example resource (the one /docs shows), under another title and body."""
     return {
-        "front_matter": {
-            "title": title,
-            "kind": "resource",
-            "roles": ["ml_engineer"],
-            "skills": ["docker"],
-            "updated": "2026-12-01",
-            "resource_type": "course",
-            "level": "beginner",
-            "effort_hours": 6,
-            "cost": "free",
-        },
+        "front_matter": {**NEW_RESOURCE["front_matter"], "title": title},
         "body": f"# {title}\n\n## What it covers\nA hands-on session about {body_word} for data scientists.\n",
     }
 
