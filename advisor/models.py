@@ -20,6 +20,10 @@ class SkillEvidence(BaseModel):
     level: SkillLevel
     evidence: list[str] = []
     """The phrases that set the level, oldest first."""
+    source: Literal["stated", "implied", "assumed"] = "stated"
+    """stated: the person said it; implied: another skill implies it (``implied_by``);
+    assumed: taken from the typical levels of the person's current role (the role prior)."""
+    implied_by: str | None = None
 
 
 class Extraction(BaseModel):
@@ -41,6 +45,8 @@ class Profile(BaseModel):
     preferences: list[str] = []
     """Free-form tags such as 'business_facing' or 'engineering'."""
     extraction: Extraction | None = None
+    role_prior: bool = True
+    """Fill unmentioned skills with the current role's typical levels (marked ``assumed``)."""
 
     def level(self, skill_id: str) -> int:
         return next((s.level for s in self.skills if s.skill_id == skill_id), 0)
@@ -76,8 +82,13 @@ class RoleFit(BaseModel):
     transferable: list[SkillMatch]
     gaps: list[Gap]
     hours_to_ready: int
-    """Study hours to the 'ready to apply' bar (see ``recommender.ON_THE_JOB``), prerequisites included."""
+    """Study hours until every *core* requirement is met ('ready to apply'), prerequisites included."""
     weeks_to_ready: float
+    """``hours_to_ready`` at the profile's weekly hours: shown as "weeks to ready to apply"."""
+    hours_full_plan: int = 0
+    """Study hours until core *and* plus requirements are met."""
+    weeks_full_plan: float = 0
+    """``hours_full_plan`` at the profile's weekly hours: shown as "weeks for the full plan"."""
     why: str
 
 
@@ -109,6 +120,12 @@ class Recommendation(BaseModel):
     sources: list[str]
     warnings: list[str] = []
     """E.g. 'only 1 skill was found in the text': a caller must show these, not 'no gaps'."""
+    show_numbers: bool = True
+    """False while the profile says too little for a fit or weeks to mean anything: show ``ask`` instead."""
+    ask: str | None = None
+    """What the advisor needs to know before it can give figures (set when ``show_numbers`` is False)."""
+    lean: str | None = None
+    """The path the stated preferences lean towards, when they lean (even without skills)."""
 
 
 class PathOutlook(BaseModel):
