@@ -6,9 +6,9 @@ import uuid
 
 import streamlit as st
 
-from advisor.conversation import STARTERS, history_for
+from app_pages.helpers.conversation import STARTERS, history_for
 from advisor.errors import BadInput
-from advisor.feedback import FeedbackStore
+from app_pages.helpers.feedback import FeedbackStore
 from advisor.models import Answer
 from app_pages.common import MESSAGES, SESSION_ID, advisor, get_profile, init_state, log, set_profile, show_citations
 from app_pages.sidebar import profile_sidebar

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from advisor.kb_editing import EditorFields, errors_by_slot, fields_of, front_matter, template_body, template_yaml
+from app_pages.helpers.kb_editing import EditorFields, errors_by_slot, fields_of, front_matter, template_body, template_yaml
 from app_pages.common import flash, log
 from knowledge.document import DocumentInvalid
 from knowledge.schema import KINDS

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from advisor.errors import BadInput
-from advisor.kb_editing import deleted_ids, editing_state, fields_of, matching_docs, password_ok
+from app_pages.helpers.kb_editing import deleted_ids, editing_state, fields_of, matching_docs, password_ok
 from app_pages import kb_editor
 from app_pages.common import advisor, init_state, show_flash
 from knowledge.schema import KINDS

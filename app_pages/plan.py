@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from advisor import profile_edits
+from app_pages.helpers import profile_edits
 from advisor.errors import BadInput
 from advisor.models import Gap, PlanStage
 from advisor.report import recommendation_markdown
-from advisor.ui_charts import chart_height, fit_chart, gaps_frame, levels_chart, timeline_chart
+from app_pages.helpers.charts import chart_height, fit_chart, gaps_frame, levels_chart, timeline_chart
 from app_pages.common import advisor, get_profile, init_state, set_profile, show_citations
 from app_pages.sidebar import profile_sidebar
 from knowledge.base import TARGET_ROLES

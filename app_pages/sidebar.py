@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from advisor import profile_edits
+from app_pages.helpers import profile_edits
 from advisor.errors import BadInput
 from advisor.models import Profile
 from advisor.profile import RESUME_TYPES, read_resume

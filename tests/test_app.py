@@ -10,7 +10,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from advisor.feedback import FeedbackStore
+from app_pages.helpers.feedback import FeedbackStore
 from advisor.models import Answer, Profile, SkillEvidence
 
 APP = Path(__file__).resolve().parent.parent / "app.py"

@@ -8,11 +8,11 @@ import sqlite3
 
 import pytest
 
-from advisor import profile_edits
-from advisor.conversation import history_for
+from app_pages.helpers import profile_edits
+from app_pages.helpers.conversation import history_for
 from advisor.errors import BadInput
-from advisor.feedback import FeedbackStore
-from advisor.kb_editing import (
+from app_pages.helpers.feedback import FeedbackStore
+from app_pages.helpers.kb_editing import (
     EditorFields,
     editing_state,
     errors_by_slot,
@@ -26,7 +26,7 @@ from advisor.kb_editing import (
 from advisor.models import Answer, Profile
 from advisor.report import recommendation_markdown
 from advisor.settings import Settings
-from advisor.ui_charts import chart_height, fit_chart, gaps_frame, levels_chart, timeline_chart
+from app_pages.helpers.charts import chart_height, fit_chart, gaps_frame, levels_chart, timeline_chart
 from knowledge.document import DocumentInvalid, KnowledgeError
 from knowledge.schema import FRONT_MATTER, KINDS
 

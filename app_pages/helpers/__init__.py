@@ -1,0 +1,1 @@
+"""Helpers only the Streamlit pages use: charts, knowledge-editor forms, profile edits, feedback, chat history."""
