@@ -10,10 +10,13 @@ refused with :class:`VersionConflict` and changes nothing.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 import tempfile
+import threading
 import time
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,9 +34,13 @@ from knowledge.document import (
     render_document,
     validation_errors,
 )
+from knowledge.injection import injection_errors
 from knowledge.schema import FRONT_MATTER, SLUG
 
 _SLUG = re.compile(SLUG)
+_HISTORY_NAME = re.compile(r"^(\d+)-(?:([0-9a-f]{16})\.md|deleted\.deleted)$")
+TMP_SUFFIX = ".tmp"
+"""Temporary files end in ``.tmp`` and start with '.': never a document, never a history entry."""
 FOLDERS = {"role": "roles", "skill": "skills", "transition": "transitions", "resource": "resources", "market": "market"}
 
 
@@ -60,6 +67,15 @@ class InvalidId(ValueError):
     pass
 
 
+class SavedNotApplied(RuntimeError):
+    """The write is on disk (and in the history), but bringing the loaded state in step with it
+    (``on_change``: re-indexing) failed. ``doc`` is what was written; ``cause`` says why."""
+
+    def __init__(self, doc: Document | None, doc_id: str, cause: BaseException):
+        self.doc, self.doc_id, self.cause = doc, doc_id, cause
+        super().__init__(f"'{doc_id}' was saved, but is not searchable yet: {cause}")
+
+
 @dataclass(frozen=True)
 class HistoryEntry:
     version: str
@@ -79,14 +95,46 @@ class KnowledgeStore:
         self.on_change = on_change
         self.history_dir = Path(data_dir) / "history"
         self.history_dir.mkdir(parents=True, exist_ok=True)
+        self.moves_dir = Path(data_dir) / "moves"
+        """Write-ahead records of kind changes (a file moving between folders), one per id."""
         self._lock = FileLock(str(Path(data_dir) / "knowledge.lock"), timeout=30)
+        self.recover()
+
+    def recover(self) -> list[str]:
+        """Finish or undo what a killed writer left: a kind change between its two steps (both
+        files on disk) and temporary files. Safe at any time: it holds the writers' lock."""
+        try:
+            with self._lock.acquire(timeout=5):
+                return self._recover()
+        except TimeoutError:  # a writer is busy; it recovers on its own write
+            return []
+
+    def _recover(self) -> list[str]:
+        done = []
+        for record in sorted(self.moves_dir.glob("*.json")) if self.moves_dir.is_dir() else []:
+            try:
+                move = json.loads(record.read_text(encoding="utf-8"))
+                old, new = self.root / move["from"], self.root / move["to"]
+            except (OSError, ValueError, KeyError):
+                record.unlink(missing_ok=True)
+                continue
+            if new.exists() and content_version(new.read_text(encoding="utf-8")) == move["version"]:
+                if old.exists() and old != new:
+                    old.unlink()  # the new file is whole (renamed in one step): the move completes
+                    done.append(f"{move['from']} -> {move['to']}")
+            record.unlink(missing_ok=True)  # else the new file never landed: the old one stands
+        for folder in [self.root, *self.history_dir.glob("*")]:
+            if folder.is_dir():
+                for tmp in folder.rglob(f".*{TMP_SUFFIX}") if folder == self.root else folder.glob(f".*{TMP_SUFFIX}"):
+                    tmp.unlink(missing_ok=True)
+        return done
 
     # -- reading -------------------------------------------------------------------------------
     def load(self) -> KnowledgeBase:
         return load_knowledge(self.root)
 
     def _path_of(self, doc_id: str) -> Path | None:
-        found = [p for p in self.root.rglob(f"{doc_id}.md")]
+        found = sorted(p for p in self.root.rglob(f"{doc_id}.md") if not p.name.startswith("."))
         return found[0] if found else None
 
     def get(self, doc_id: str) -> Document:
@@ -108,27 +156,50 @@ class KnowledgeStore:
         path_hint = f"{FOLDERS.get(str(data.get('kind')), 'other')}/{doc_id}.md"
         if data["id"] != doc_id:
             raise DocumentInvalid([KnowledgeError(path_hint, "id", f"'{data['id']}' does not match '{doc_id}'")])
+        bad = control_characters(path_hint, data, body)
+        if bad:
+            raise DocumentInvalid(bad)
         try:
             meta = FRONT_MATTER.validate_python(data)
         except ValidationError as exc:
             raise DocumentInvalid(validation_errors(path_hint, exc)) from None
         text = render_document(meta, body)
         with self._lock:
+            self._recover()
             current = self._path_of(doc_id)
-            current_version = content_version(current.read_text(encoding="utf-8")) if current else None
-            if current_version != expected_version:
-                raise VersionConflict(doc_id, expected_version, current_version)
+            current_text = current.read_text(encoding="utf-8") if current else None
+            current_version = content_version(current_text) if current else None
             target = current if current and current.parent.name == FOLDERS[meta.kind] else self.root / FOLDERS[meta.kind] / f"{doc_id}.md"
             doc = parse_document(text, str(target.relative_to(self.root)), doc_id)
-            errors = check_document(doc, self.load())
+            if current_text == text and current == target and expected_version is not None:
+                # The same content again (a retry of a write that was saved): nothing to write, no
+                # conflict, whichever version the retry names. Re-indexing is attempted again below.
+                return self._applied(doc)
+            if current_version != expected_version:
+                raise VersionConflict(doc_id, expected_version, current_version)
+            errors = injection_errors(doc) + check_document(doc, self.load())
             if errors:
                 raise DocumentInvalid(errors)
             self._remember(doc_id, current)
-            _atomic_write(target, text)
             if current and current != target:
+                # A kind change moves the file: write-ahead record first, so that a crash between
+                # writing the new file and removing the old one is finished by `recover`.
+                record = self.moves_dir / f"{doc_id}.json"
+                move = {"from": str(current.relative_to(self.root)), "to": str(target.relative_to(self.root)), "version": doc.version}
+                _atomic_write(record, json.dumps(move))
+                _atomic_write(target, text, like=current)
                 current.unlink()
+                record.unlink()
+            else:
+                _atomic_write(target, text, like=current)
             self._remember(doc_id, target)
-        self._changed()
+        return self._applied(doc)
+
+    def _applied(self, doc: Document) -> Document:
+        try:
+            self._changed()
+        except Exception as exc:
+            raise SavedNotApplied(doc, doc.id, exc) from exc
         return doc
 
     def delete(self, doc_id: str, expected_version: str) -> None:
@@ -148,20 +219,28 @@ class KnowledgeStore:
             self._remember(doc_id, path)
             path.unlink()
             self._remember_deleted(doc_id)
-        self._changed()
+        try:
+            self._changed()
+        except Exception as exc:
+            raise SavedNotApplied(None, doc_id, exc) from exc
 
     def history(self, doc_id: str) -> list[HistoryEntry]:
         folder = self.history_dir / check_id(doc_id)
         entries = []
-        for f in sorted(folder.glob("*")) if folder.is_dir() else []:
-            stamp, _, rest = f.stem.partition("-")
-            entries.append(HistoryEntry(version=rest, saved_at=dt.datetime.fromtimestamp(int(stamp) / 1e9, dt.timezone.utc), deleted=f.suffix == ".deleted"))
-        return entries
+        for f in sorted(folder.iterdir()) if folder.is_dir() else []:
+            m = _HISTORY_NAME.match(f.name)
+            if not m:  # a temporary file a killed writer left, or anything else: not history
+                continue
+            stamp, version = m.groups()
+            saved = dt.datetime.fromtimestamp(int(stamp) / 1e9, dt.timezone.utc)
+            entries.append(HistoryEntry(version=version or "deleted", saved_at=saved, deleted=version is None))
+        return sorted(entries, key=lambda e: e.saved_at)
 
     def history_text(self, doc_id: str, version: str) -> str:
         folder = self.history_dir / check_id(doc_id)
         for f in sorted(folder.glob(f"*-{version}.md")) if folder.is_dir() else []:
-            return f.read_text(encoding="utf-8")
+            if _HISTORY_NAME.match(f.name):
+                return f.read_text(encoding="utf-8")
         raise NotFound(f"{doc_id}@{version}")
 
     def restore(self, doc_id: str, version: str, expected_version: str | None) -> Document:
@@ -184,17 +263,63 @@ class KnowledgeStore:
         folder = self.history_dir / doc_id
         if any(folder.glob(f"*-{version}.md")):
             return
-        _atomic_write(folder / f"{time.time_ns()}-{version}.md", text)
+        _atomic_write(folder / f"{time.time_ns()}-{version}.md", text, like=path)
 
     def _remember_deleted(self, doc_id: str) -> None:
         _atomic_write(self.history_dir / doc_id / f"{time.time_ns()}-deleted.deleted", "")
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    """Write to a temporary file in the same folder, fsync, then rename over the target."""
+def control_characters(path: str, front_matter: dict, body: str) -> list[KnowledgeError]:
+    """NUL and other control characters (tab and line breaks aside) in any text field or the body."""
+    errors = []
+
+    def check(field: str, value) -> None:
+        if isinstance(value, str):
+            bad = sorted({c for c in value if unicodedata.category(c) == "Cc" and c not in "\t\n\r"})
+            if bad:
+                shown = ", ".join(f"U+{ord(c):04X}" for c in bad[:5])
+                errors.append(KnowledgeError(path, field, f"contains control characters ({shown}); remove them"))
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                check(f"{field}.{k}" if field else str(k), k)
+                check(f"{field}.{k}" if field else str(k), v)
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                check(f"{field}.{i}", v)
+
+    check("", front_matter)
+    check("body", body)
+    return errors
+
+
+_UMASK: int | None = None
+_UMASK_LOCK = threading.Lock()
+
+
+def _new_file_mode() -> int:
+    """What ``open()`` would give a new file: 0666 less the process umask (read once)."""
+    global _UMASK
+    with _UMASK_LOCK:
+        if _UMASK is None:
+            _UMASK = os.umask(0o022)
+            os.umask(_UMASK)
+    return 0o666 & ~_UMASK
+
+
+def _atomic_write(path: Path, text: str, like: Path | None = None) -> None:
+    """Write to a temporary file in the same folder, fsync, then rename over the target.
+
+    The file gets the mode of ``like`` (the file it replaces) if that exists, else the mode a
+    new file gets under the umask; ``mkstemp`` alone would leave 0600.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
+        mode = (like or path).stat().st_mode & 0o7777
+    except (OSError, AttributeError):
+        mode = _new_file_mode()
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent)
+    try:
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()

@@ -207,3 +207,131 @@ def test_killing_the_api_during_knowledge_writes(settings, kb_dir, embedder):
             parse_document(h.read_text(), h.name, "docker")
     adv = Advisor(settings, embedder)
     assert_index_matches_disk(adv, kb_dir)
+
+
+# -- SIGKILL at exact steps of a write (issue 15) ----------------------------------------------
+def _kill_at(step: str, settings, kb_dir, put: str) -> None:
+    """Run ``put`` in a real process that SIGKILLs itself at ``step`` (an os.replace or os.unlink
+    call, chosen by the code in ``step``), and wait until it is dead."""
+    unlink_target = step.split()[-1] if step.startswith("#unlink") else None
+    body = "\n".join([
+        "from knowledge.store import KnowledgeStore",
+        "store = KnowledgeStore(s.knowledge_dir, s.data_dir)",
+        "calls = {'replace': 0}",
+        "real_replace, real_unlink = os.replace, os.unlink",
+        "def replace(src, dst, *a, **k):",
+        "    calls['replace'] += 1",
+        f"    {step.strip()}",
+        "    return real_replace(src, dst, *a, **k)",
+        "def unlink(path, *a, **k):",
+        f"    if {unlink_target!r} and str(path).endswith({unlink_target!r}):",
+        "        os.kill(os.getpid(), signal.SIGKILL)",
+        "    return real_unlink(path, *a, **k)",
+        "os.replace, os.unlink = replace, unlink",
+        put.strip(),
+        "print('finished', flush=True)",
+    ])
+    proc = subprocess.run([sys.executable, "-c", _script(body, settings, kb_dir)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == -signal.SIGKILL, (proc.returncode, proc.stdout, proc.stderr[-2000:])
+
+
+def test_kill_at_the_third_rename_of_a_first_put_keeps_history_readable(settings, embedder, kb_dir):
+    """The first PUT of a document renames three times: the old version into the history, the new
+    file into place, the new version into the history. Killed at the third, a temporary file stays
+    in history/<id>/; it must never be read as history, and is cleaned at start."""
+    from fastapi.testclient import TestClient
+
+    from advisor.api import create_app
+
+    original = (kb_dir / "skills/docker.md").read_text()
+    _kill_at(
+        "if calls['replace'] == 3: os.kill(os.getpid(), signal.SIGKILL)", settings, kb_dir,
+        'doc = store.get("docker"); store.put("docker", doc.meta.model_dump(mode="json"), doc.body + "\\nKilled edit.\\n", doc.version)',
+    )
+    folder = settings.data_dir / "history" / "docker"
+    assert [p.name for p in folder.iterdir() if p.name.startswith(".")], "the kill left no temporary file: the test is not testing"
+    adv = Advisor(settings.model_copy(update={"api_keys": ["k"]}), embedder)
+    assert not [p for p in folder.iterdir() if p.name.startswith(".")], "temporary file not cleaned at start"
+    with TestClient(create_app(adv.settings, adv)) as client:
+        first = client.get("/v1/knowledge/docker/history")
+        assert first.status_code == 200, first.text
+        doc = client.get("/v1/knowledge/docker")
+        body = doc.json()
+        body["body"] += "\nA later edit.\n"
+        assert client.put("/v1/knowledge/docker", json=body, headers={"X-API-Key": "k", "If-Match": doc.headers["etag"]}).status_code == 200
+        versions = client.get("/v1/knowledge/docker/history").json()["versions"]
+        assert versions[0]["version"] == parse_document(original, "x", "docker").version
+        assert versions[-1]["current"] and len({v["version"] for v in versions}) == len(versions)
+    # A stray temporary file written while running is skipped as well.
+    (folder / ".123-abc.md.x1y2.tmp").write_text("half")
+    (folder / ".999-0123456789abcdef.md.zz").write_text("an old-style temporary name")
+    assert all(e.version != "abc" for e in adv.store.history("docker"))
+
+
+def _resource_then_market(store, doc_id):
+    from advisor.api.examples import NEW_RESOURCE
+
+    front = {**NEW_RESOURCE["front_matter"], "id": doc_id, "title": "Containers in practice"}
+    return store.put(doc_id, front, "# Containers in practice\n\nA resource about shipping containers of code.\n", None)
+
+
+def test_kill_between_the_two_steps_of_a_kind_change(settings, embedder, kb_dir):
+    """Killed at the unlink of a PUT that turns a resource into a market document, both files
+    remain; the next start finishes the move (write-ahead record), so GET, search and the history
+    agree on the new version and /readyz is 200."""
+    from fastapi.testclient import TestClient
+
+    from advisor.api import create_app
+    from knowledge.store import KnowledgeStore
+
+    _resource_then_market(KnowledgeStore(kb_dir, settings.data_dir), "moving_doc")
+    market = "front = {'id': 'moving_doc', 'kind': 'market', 'title': 'Container demand in 2026', 'updated': '2026-01-01'}"
+    _kill_at(
+        "#unlink resources/moving_doc.md", settings, kb_dir,
+        market + '\nstore.put("moving_doc", front, "# Container demand\\n\\nZeppelin harbours hire container planners.\\n", store.version_of("moving_doc"))',
+    )
+    assert (kb_dir / "resources/moving_doc.md").exists() and (kb_dir / "market/moving_doc.md").exists(), "not killed between the steps"
+    adv = Advisor(settings, embedder)
+    assert not (kb_dir / "resources/moving_doc.md").exists() and (kb_dir / "market/moving_doc.md").exists()
+    with TestClient(create_app(adv.settings, adv)) as client:
+        assert client.get("/readyz").status_code == 200
+        got = client.get("/v1/knowledge/moving_doc").json()
+        assert got["front_matter"]["kind"] == "market"
+        hit = client.get("/v1/search", params={"q": "zeppelin harbours container planners", "k": 1}).json()[0]
+        assert hit["doc_id"] == "moving_doc" and hit["kind"] == "market" and "Zeppelin" in hit["snippet"]
+
+
+def test_a_duplicate_id_on_disk_makes_readyz_not_ready(settings, embedder, kb_dir):
+    from fastapi.testclient import TestClient
+
+    from advisor.api import create_app
+
+    (kb_dir / "market" / "docker.md").write_text((kb_dir / "skills/docker.md").read_text())
+    adv = Advisor(settings, embedder)
+    with TestClient(create_app(adv.settings, adv)) as client:
+        ready = client.get("/readyz")
+        assert ready.status_code == 503 and "duplicate id 'docker'" in ready.json()["reason"]
+
+
+def test_written_files_keep_their_mode(settings, kb_dir):
+    """Edited documents keep their mode; new documents and history files get the umask's default."""
+    from knowledge.store import KnowledgeStore
+
+    path = kb_dir / "skills/docker.md"
+    os.chmod(path, 0o644)
+    old = os.umask(0o022)
+    try:
+        store = KnowledgeStore(kb_dir, settings.data_dir)
+        doc = store.get("docker")
+        store.put("docker", doc.meta.model_dump(mode="json"), doc.body + "\nMode test.\n", doc.version)
+        assert oct(path.stat().st_mode & 0o777) == "0o644"
+        os.chmod(path, 0o640)
+        doc = store.get("docker")
+        store.put("docker", doc.meta.model_dump(mode="json"), doc.body + "\nAgain.\n", doc.version)
+        assert oct(path.stat().st_mode & 0o777) == "0o640"
+        created = _resource_then_market(store, "new_mode_doc")
+        assert oct((kb_dir / created.path).stat().st_mode & 0o777) == "0o644"
+        for h in (settings.data_dir / "history").rglob("*.md"):
+            assert h.stat().st_mode & 0o044, f"{h} is not readable by group and others"
+    finally:
+        os.umask(old)

@@ -60,6 +60,10 @@ def readyz(request: Request):
         documents=adv.kb.counts(),
         invalid_documents=len(adv.kb.errors),
     )
+    duplicates = [e for e in adv.kb.errors if e.field == "id" and e.message.startswith("duplicate id")]
+    if duplicates:  # which file is the document? GET and search could each answer another one
+        reason = "the knowledge base has a duplicate id: " + "; ".join(f"{e.path}: {e.message}" for e in duplicates[:5])
+        return _not_ready(state.model_copy(update={"status": "not ready", "reason": reason}))
     try:
         behind = adv.out_of_step()
     except Exception as exc:  # the index cannot be read: not ready, and say why
