@@ -16,9 +16,11 @@ from advisor.chat.engines import make_engine
 
 from advisor.errors import BadInput
 from advisor.extraction import SkillExtractor
-from advisor.models import Answer, Comparison, PathOutlook, Profile, Recommendation
+from advisor.models import Answer, Comparison, PathOutlook, Profile, Recommendation, RoleFit
+from advisor.prompts import load_prompt
+from advisor.role_prior import complete
 from advisor.profile import merge, profile_from_dict
-from advisor.recommender import Recommender
+from advisor.recommender import Recommender, join_names
 from advisor.settings import Settings, load_settings
 from knowledge.base import TARGET_ROLES, KnowledgeBase
 from knowledge.schema import KINDS, SENIORITIES
@@ -30,6 +32,14 @@ from retrieval.hit import Hit
 from retrieval.hybrid import HybridRetriever
 from retrieval.index import IndexReport, VectorIndex
 from retrieval.lock import hold_writer_lock
+
+
+MIN_STATED_SKILLS = 3
+"""Below this many skills stated (at level 1 or more), fit and weeks are withheld: they would
+mostly describe the role prior, not the person."""
+PREFERENCE_WEIGHT = 0.05
+"""How far one stated preference moves a path in the ranking (in fit units): enough to decide
+between close paths, never enough to outrank a clearly better fit."""
 
 
 class Advisor:
@@ -47,7 +57,7 @@ class Advisor:
         self.store = KnowledgeStore(settings.knowledge_dir, settings.data_dir, on_change=self.refresh)
         embedded = not settings.chroma_url
         self.index = VectorIndex(
-            open_chroma(settings.chroma_dir, settings.chroma_url, settings.chroma_headers),
+            open_chroma(settings.chroma_dir, settings.chroma_url, settings.chroma_headers, settings.chroma_timeout_s),
             settings.collection,
             embedder,
             model_name=settings.embedding_model,
@@ -142,14 +152,32 @@ class Advisor:
 
     # -- profile and advice ------------------------------------------------------------------
     def profile(self, source: str | dict | Profile, base: Profile | None = None) -> Profile:
-        """A profile from free text, a JSON dict or a Profile; merged over ``base`` if given."""
+        """A profile from free text, a JSON dict or a Profile; merged over ``base`` if given.
+
+        What the person stated is completed with implied skills and, unless ``role_prior`` is off,
+        the typical levels of their current role, each marked as such (see ``advisor.role_prior``).
+        """
         if isinstance(source, str):
             if not source.strip():
                 raise BadInput("the text is empty; describe your experience, tools and how well you know them")
-            found = self.extractor.extract(source)
+            found = self.extractor.extract(source, role_prior=base.role_prior if base is not None else True)
         else:
             found = profile_from_dict(source, self.kb)
-        return merge(base, found) if base is not None else found
+        return complete(merge(base, found) if base is not None else found, self.kb)
+
+    def ranked_fits(self, profile: Profile, targets: list[str] | None = None) -> list[RoleFit]:
+        """Fits, best first; stated preferences shift the order by ``PREFERENCE_WEIGHT`` each
+        and every shifted fit says so in ``why``."""
+        fits = self.recommender.fits(profile, targets)
+        lean = self.extractor.lean(profile.preferences)
+        for f in fits:
+            said = [p for p in profile.preferences if self.extractor.lexicon.favours.get(p.removeprefix("avoid_")) == f.role_id]
+            if said and lean.get(f.role_id):
+                words = [("you dislike " if p.startswith("avoid_") else "you enjoy ") + self.extractor.lexicon.labels[p.removeprefix("avoid_")] for p in said]
+                toward = "toward" if lean[f.role_id] > 0 else "away from"
+                f.preference = f"You said {join_names(words)}, which leans {toward} this path."
+                f.why = f"{f.why} {f.preference}"
+        return sorted(fits, key=lambda f: (-(f.fit + PREFERENCE_WEIGHT * lean.get(f.role_id, 0)), f.role_id))
 
     def recommend(
         self,
@@ -170,8 +198,9 @@ class Advisor:
             updates["seniority"] = seniority
         if updates:
             profile = profile.model_copy(update=updates)
+        profile = complete(profile, self.kb)
         targets = self._check_roles(targets or profile.target_roles or None)
-        fits = self.recommender.fits(profile, targets)
+        fits = self.ranked_fits(profile, targets)
         # The plan is for the first target given, else for the better of the two paths Reskill is about.
         if targets:
             chosen = next(f for f in fits if f.role_id == targets[0])
@@ -183,35 +212,53 @@ class Advisor:
         transition = f"{profile.current_role}_to_{chosen.role_id}"
         if transition in self.kb.docs:
             sources.append(transition)
-        warnings = []
-        ex = profile.extraction
-        if ex is not None and ex.confidence < 0.5:
-            warnings.append(f"Low confidence ({ex.confidence:.0%}): {ex.reason}. Gaps are shown as if you lacked every skill not mentioned.")
+        stated = [s for s in profile.skills if s.source == "stated" and s.level > 0]
+        show = len(stated) >= MIN_STATED_SKILLS
+        lean = self.extractor.lean(profile.preferences)
         return Recommendation(
             profile=profile,
             seniority=profile.seniority,
             roles=fits,
             plan=plan,
             sources=list(dict.fromkeys(sources)),
-            warnings=warnings,
+            warnings=[] if show else [f"Only {len(stated)} skill(s) from what you said: figures are withheld until you say more."],
+            show_numbers=show,
+            ask=None if show else self._ask_for_skills(profile, stated, lean),
+            lean=max(lean, key=lean.get) if lean and max(lean.values()) > 0 else None,
         )
+
+    def _ask_for_skills(self, profile: Profile, stated: list, lean: dict[str, int]) -> str:
+        role = self.kb.roles.get(profile.current_role or "")
+        known = join_names([s.name for s in stated]) if stated else "nothing about your skills"
+        text = load_prompt("need_skills").format(known=known, role=role.title.lower() if role else "data scientist")
+        if lean and max(lean.values()) > 0:
+            best = max(lean, key=lean.get)
+            text = f"From what you said you enjoy, you lean toward **{self.kb.roles[best].title}**. " + text
+        return text
 
     def compare(self, profile_or_text: str | dict | Profile, roles: list[str] | None = None) -> Comparison:
         """Target paths side by side: fit, top gaps, weeks to ready and the market view, cited."""
         profile = self.profile(profile_or_text)
         roles = self._check_roles(roles or list(TARGET_ROLES))
+        profile = complete(profile, self.kb)
+        fits = self.ranked_fits(profile, roles)
         paths = []
-        for fit in self.recommender.fits(profile, roles):
+        for fit in fits:
             query = f"{fit.title} outlook demand market future"
             outlook = self.search(query, k=2, kind="market", role=fit.role_id) or self.search(query, k=2, kind="market")
             paths.append(
-                PathOutlook(role_id=fit.role_id, title=fit.title, fit=fit.fit, weeks_to_ready=fit.weeks_to_ready, top_gaps=fit.gaps[:3], outlook=outlook)
+                PathOutlook(role_id=fit.role_id, title=fit.title, fit=fit.fit, weeks_to_ready=fit.weeks_to_ready,
+                            weeks_full_plan=fit.weeks_full_plan, top_gaps=fit.gaps[:3], outlook=outlook)
             )
         best, *rest = paths
-        summary = f"{best.title} fits you best now ({best.fit:.0%}, about {best.weeks_to_ready:g} weeks to ready at {profile.weekly_hours:g} h a week)"
+        summary = (f"{best.title} fits you best now ({best.fit:.0%}, about {best.weeks_to_ready:g} weeks to ready to apply "
+                   f"at {profile.weekly_hours:g} h a week)")
         if rest:
             other = rest[0]
-            summary += f"; {other.title} is at {other.fit:.0%} ({other.weeks_to_ready:g} weeks)."
+            summary += f"; {other.title} is at {other.fit:.0%} ({other.weeks_to_ready:g} weeks to ready to apply)."
+        notes = [f.preference for f in fits if f.preference]
+        if notes:
+            summary += " " + " ".join(dict.fromkeys(notes))
         return Comparison(profile=profile, paths=paths, summary=summary)
 
     # -- chat --------------------------------------------------------------------------------

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import yaml
 from langchain_core.embeddings import Embeddings
 
 from advisor.models import Extraction, Profile, SkillEvidence
+from advisor.role_prior import prior_seniority, typical_levels
 from knowledge.base import KnowledgeBase, normalise_alias
 from knowledge.document import first_sentence, section_text
 
@@ -31,7 +33,7 @@ _NEGATION = re.compile(
 _LEVEL_CUES: list[tuple[re.Pattern, int]] = [
     (re.compile(r"\b(expert|mastery|master|guru|deep expertise|architected|lead(?:ing)? .{0,20}team)\b", re.I), 4),
     (re.compile(r"\b(advanced|strong|proficient|fluent|solid|extensive|deep(?! learning)|very good|excellent|heavy|heavily)\b", re.I), 3),
-    (re.compile(r"\b(daily|every day|everyday|in production|production|a lot|lots of|extensively|(?<!as )well)\b", re.I), 3),
+    (re.compile(r"\b(daily|every day|everyday|in production|production|a lot|lots of|extensively|(?<!as )well|led|owned|shipped|maintained?|used by)\b", re.I), 3),
     (re.compile(r"\b(basic|basics|beginner|a little|a bit|little|dabbled|played with|tutorial|tutorials|intro|introductory|(?<!machine )(?<!deep )(?<!reinforcement )learning|novice|rusty|limited)\b", re.I), 1),
     (re.compile(r"\b(some|familiar|working knowledge|decent|okay|ok|moderate|intermediate|occasionally|occasional|now and then)\b", re.I), 2),
 ]
@@ -47,30 +49,29 @@ _HOURS = re.compile(
 _ROLE_WORDS = {
     "data_scientist": r"data scientist",
     "data_analyst": r"data analyst",
-    "bi_analyst": r"(?:bi|business intelligence) analyst",
+    "bi_analyst": r"(?:bi|business intelligence) (?:analyst|developer|engineer)|power ?bi developer|reporting analyst",
+    "mlops_engineer": r"mlops engineer|ml ?ops engineer|(?:ml|machine learning) platform engineer",
     "ml_engineer": r"(?:ml|machine learning) engineer",
     "analytics_engineer": r"analytics engineer",
     "data_engineer": r"data engineer",
-    "mlops_engineer": r"mlops engineer",
     "ai_engineer": r"ai engineer",
 }
-_CURRENT_ROLE = re.compile(r"\b(?:i am|i'm|im|working as|work as|currently)\s+(?:an?\s+)?(?:\w+\s+){0,2}?(" + "|".join(_ROLE_WORDS.values()) + r")", re.I)
-_PREFERENCES = {
-    "business_facing": re.compile(r"\b(business[- ]facing|stakeholders?|business side|talking to (?:the )?business|decision[- ]makers|storytelling|dashboards?)\b", re.I),
-    "engineering": re.compile(r"\b(engineering|build(?:ing)? systems|infrastructure|production systems|software|backend|deploy(?:ing|ment)?s?|platform)\b", re.I),
-}
+_CURRENT_ROLE = re.compile(
+    r"(?:\b(?:i am|i'm|im|working as|work as|currently|years? as|yrs as)\s+(?:an?\s+)?(?:\w+\s+){0,2}?|^[\W\d]*(?:\w+\s+){0,2}?)("
+    + "|".join(_ROLE_WORDS.values()) + r")(?!\s+(?:role|path|job)s?\b)",
+    re.I | re.M,
+)
+_WANTED_ROLE = re.compile(r"\b(?:want|wants|wanted|like|hope|hoping|plan|planning|become|becoming|move|moving|switch|switching|transition|pivot|into|aspiring|target)\b[^.\n]{0,30}$", re.I)
 _ROLE_MENTION = re.compile("|".join(_ROLE_WORDS.values()) + r"|\b(?:analyst|engineer|scientist)s?\b", re.I)
 _PREPOSITION = re.compile(
     r"\b(?:for|at|with|in|on|to|from|during|since|of|by|about|as|last|this|the|our|my|i|we|have|has|had|been|spent|"
     r"years?|months?|weeks?|days?|also|mostly|mainly|lots|lot)\b",
     re.I,
 )
-_COMMON_WORDS = frozenset({"solid", "excel", "spark", "dash", "flask"})
-"""Aliases that are also everyday words: they count only when written capitalised."""
+_FIRST_PERSON = re.compile(r"\b(?:i|i'm|im|i've|i'd|me|my)\b", re.I)
 _NOT_CLAIMED = re.compile(r"\b(over|rather than|instead of|more than|than)\b", re.I)
 """In "I prefer building systems over dashboards", what follows is not a skill the person claims."""
 _WORD = re.compile(r"[a-z0-9][a-z0-9+#]*")
-_LIKE = re.compile(r"\b(enjoy|like|love|prefer|drawn to|interested in|want to|would rather)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,46 @@ class Mention:
     skill_id: str
     level: int
     evidence: str
+    explicit: bool = True
+    """False for a bare mention ("Skills: Python, SQL"): working level, or the role's typical level if higher."""
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """How people state feelings about work (``knowledge/lexicon/preferences.yml``)."""
+
+    likes: re.Pattern
+    dislikes: re.Pattern
+    usage: re.Pattern
+    preferences: dict[str, re.Pattern]
+    favours: dict[str, str]
+    labels: dict[str, str]
+    case_sensitive: frozenset[str]
+
+    def feeling(self, clause: str) -> re.Match | None:
+        """The like/dislike word of a clause in which the person speaks of themselves ("I hate
+        dashboards"), so that "tools like Airflow" in a resume bullet is not a feeling."""
+        if not _FIRST_PERSON.search(clause):
+            return None
+        return self.likes.search(clause) or self.dislikes.search(clause)
+
+    @classmethod
+    def load(cls, path: Path) -> Lexicon:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+        def words(items) -> re.Pattern:
+            return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in sorted(items or ["(?!)"], key=len, reverse=True)) + r")\b", re.I)
+
+        prefs = data.get("preferences", {})
+        return cls(
+            likes=words(data.get("likes")),
+            dislikes=words(data.get("dislikes")),
+            usage=words(data.get("usage")),
+            preferences={name: words(p["phrases"]) for name, p in prefs.items()},
+            favours={name: p["favours"] for name, p in prefs.items()},
+            labels={name: p.get("label", name) for name, p in prefs.items()},
+            case_sensitive=frozenset(data.get("case_sensitive_aliases", [])),
+        )
 
 
 def years_to_level(years: float) -> int:
@@ -115,6 +156,8 @@ class SkillExtractor:
                     if form and form not in self._names:
                         self._names[form] = sid
         self._longest = max((len(n.split()) for n in self._names), default=1)
+        self.lexicon = Lexicon.load(kb.root / "lexicon" / "preferences.yml")
+        self._exact = {normalise_alias(a): a for a in self.lexicon.case_sensitive}
         self._skill_vectors: tuple[list[str], np.ndarray] | None = None
         # Chat turns re-read earlier messages; their phrases are embedded once.
         self._phrase_vectors: dict[str, list[float]] = {}
@@ -184,8 +227,9 @@ class SkillExtractor:
             for n in range(min(self._longest, len(tokens) - i), 0, -1):
                 name = " ".join(t for _, t in tokens[i : i + n])
                 sid = self._names.get(name)
-                if sid and name in _COMMON_WORDS and not text[tokens[i][0]].isupper():
-                    sid = None  # "solid pandas" is not SOLID; "excel at" is not Excel
+                exact = self._exact.get(name)
+                if sid and exact and text[tokens[i][0] : tokens[i][0] + len(exact)] != exact:
+                    sid = None  # "solid pandas" is not SOLID; "I did use" is not DiD
                 if sid:
                     found.append((tokens[i][0], sid))
                     i += n
@@ -207,7 +251,9 @@ class SkillExtractor:
             if not clause:
                 continue
             neg = _NEGATION.search(clause)
-            liking = _LIKE.search(clause)
+            liking = self.lexicon.feeling(clause)
+            if liking and not self.lexicon.usage.search(clause):
+                continue  # "I actually hate dashboards" states a preference, not a skill
             unclaimed = _NOT_CLAIMED.search(clause, liking.end()) if liking else None
             cue_level: int | None = None
             for segment in _SEGMENT.split(clause):
@@ -222,41 +268,93 @@ class SkillExtractor:
                         continue
                     negated = neg is not None and neg.start() <= at + offset
                     lvl = 0 if negated else (cue_level or 2)
-                    found[sid] = Mention(sid, lvl, " ".join(clause.split()))
+                    found[sid] = Mention(sid, lvl, " ".join(clause.split()), explicit=negated or cue_level is not None)
                 if not hits and not liking and len(segment.split()) >= 2 and not _ROLE_MENTION.search(segment):
                     negated = neg is not None and neg.start() <= at + len(segment)
                     level = 0 if negated else (cue_level or 2)
                     for phrase in _phrases(segment):
-                        fallback.append((phrase, level, " ".join(clause.split())))
+                        fallback.append((phrase, level, " ".join(clause.split()), negated or cue_level is not None))
         matches = self._semantic([f[0] for f in fallback])
         # Best-scoring phrase first, so a skill takes the evidence that matched it most clearly.
-        for (phrase, lvl, evidence), match in sorted(zip(fallback, matches), key=lambda x: -(x[1][1] if x[1] else 0)):
+        for (phrase, lvl, evidence, explicit), match in sorted(zip(fallback, matches), key=lambda x: -(x[1][1] if x[1] else 0)):
             if match and match[0] not in found:
-                found[match[0]] = Mention(match[0], lvl, evidence)
+                found[match[0]] = Mention(match[0], lvl, evidence, explicit)
         return list(found.values())
 
-    def extract(self, text: str) -> Profile:
-        """A profile holding only what the text states (``model_fields_set`` says which fields)."""
+    def extract(self, text: str, role_prior: bool = True) -> Profile:
+        """A profile holding only what the text states (``model_fields_set`` says which fields).
+
+        A bare mention is a working level (2), or the current role's typical level when that is
+        higher: a data scientist listing "Python" is not saying their Python is only working level.
+        """
         mentions = self.mentions(text)
-        fields: dict = {
-            "skills": [
-                SkillEvidence(skill_id=m.skill_id, name=self.kb.skills[m.skill_id].title, level=m.level, evidence=[m.evidence])
-                for m in mentions
-            ]
-        }
+        fields: dict = {}
         if m := _YEARS_EXPERIENCE.search(text):
             fields["years_experience"] = min(float(m.group(1)), 60)
         if (hours := weekly_hours(text)) is not None:
             fields["weekly_hours"] = hours
-        if m := _CURRENT_ROLE.search(text):
-            said = m.group(1).lower()
-            fields["current_role"] = next(r for r, p in _ROLE_WORDS.items() if re.fullmatch(p, said, re.I))
-        prefs = [name for name, pat in _PREFERENCES.items() if _liked(text, pat)]
+        if role := current_role(text):
+            fields["current_role"] = role
+        typical = {}
+        if role_prior:
+            draft = Profile(**{k: v for k, v in fields.items() if k in ("years_experience", "current_role")})
+            typical = typical_levels(self.kb, draft.current_role, prior_seniority(draft))
+        fields["skills"] = [
+            SkillEvidence(
+                skill_id=m.skill_id,
+                name=self.kb.skills[m.skill_id].title,
+                level=m.level if m.explicit else max(m.level, typical.get(m.skill_id, 0)),
+                evidence=[m.evidence],
+            )
+            for m in mentions
+        ]
+        prefs = self.preferences(text)
         if prefs:
             fields["preferences"] = prefs
         known = [m for m in mentions if m.level > 0]
         fields["extraction"] = confidence(len(known), len(mentions) - len(known))
         return Profile(**fields)
+
+    def preferences(self, text: str) -> list[str]:
+        """'engineering', 'business_facing', ... for what the text says it likes, and
+        'avoid_<name>' for what it says it dislikes (a negated liking counts as a dislike)."""
+        out = []
+        for clause in _CLAUSE.split(text):
+            if not self.lexicon.feeling(clause):
+                continue
+            against = None  # a feeling covers the segments after it until another one appears
+            for segment in _SEGMENT.split(clause):
+                if self.lexicon.dislikes.search(segment):
+                    against = True
+                elif self.lexicon.likes.search(segment):
+                    against = _NEGATION.search(segment) is not None
+                if against is None:
+                    continue
+                for name, pattern in self.lexicon.preferences.items():
+                    if pattern.search(segment):
+                        out.append(f"avoid_{name}" if against else name)
+        return list(dict.fromkeys(out))
+
+    def lean(self, preferences: list[str]) -> dict[str, int]:
+        """role id -> net count of stated preferences for (+) or against (-) it."""
+        score: dict[str, int] = {}
+        for p in preferences:
+            name = p.removeprefix("avoid_")
+            role = self.lexicon.favours.get(name)
+            if role:
+                score[role] = score.get(role, 0) + (-1 if p.startswith("avoid_") else 1)
+        return score
+
+
+def current_role(text: str) -> str | None:
+    """The role the person holds now ("I'm a data scientist", a resume headline, "4 years as
+    a Power BI developer"), not one they want ("I want to become an ML engineer")."""
+    for m in _CURRENT_ROLE.finditer(text):
+        if _WANTED_ROLE.search(text[max(0, m.start(1) - 40) : m.start(1)]):
+            continue
+        said = m.group(1).lower()
+        return next(r for r, p in _ROLE_WORDS.items() if re.fullmatch(p, said, re.I))
+    return None
 
 
 def _phrases(segment: str) -> list[str]:
@@ -280,13 +378,6 @@ def _segment_level(segment: str) -> int | None:
         if pattern.search(segment):
             return level
     return None
-
-
-def _liked(text: str, pattern: re.Pattern) -> bool:
-    for clause in _CLAUSE.split(text):
-        if pattern.search(clause) and _LIKE.search(clause) and not _NEGATION.search(clause):
-            return True
-    return False
 
 
 def confidence(known: int, absent: int) -> Extraction:

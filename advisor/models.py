@@ -64,6 +64,11 @@ class Gap(BaseModel):
     priority: float
     """importance x missing levels, raised for skills that unlock other gaps; higher first."""
     hours: int
+    need: Literal["core", "plus"] = "core"
+    """core: needed to be ready to apply; plus: raises fit, never blocks readiness."""
+    group: str | None = None
+    """For a requirement with alternatives, its name ("a BI tool (Power BI, Tableau or Looker)"):
+    this gap names the member that is cheapest to learn from where the person stands."""
 
 
 class SkillMatch(BaseModel):
@@ -72,6 +77,10 @@ class SkillMatch(BaseModel):
     current_level: int
     required_level: int
     importance: int
+    need: Literal["core", "plus"] = "core"
+    group: str | None = None
+    source: Literal["stated", "implied", "assumed"] = "stated"
+    """Where the person's level came from (see :class:`SkillEvidence`)."""
 
 
 class RoleFit(BaseModel):
@@ -90,6 +99,8 @@ class RoleFit(BaseModel):
     weeks_full_plan: float = 0
     """``hours_full_plan`` at the profile's weekly hours: shown as "weeks for the full plan"."""
     why: str
+    preference: str | None = None
+    """How the person's stated preferences bear on this path, when they do."""
 
 
 class PlanStage(BaseModel):
@@ -99,6 +110,10 @@ class PlanStage(BaseModel):
     hours: int
     weeks: float
     start_week: float
+    end_week: float = 0
+    """Stages follow each other: a stage starts at the week the previous one ends."""
+    core: bool = True
+    """True while the stage still builds core requirements; after the last core stage you are ready to apply."""
     resources: list[str]
     """Resource document ids that build this stage's skills."""
     project: str
@@ -109,6 +124,10 @@ class Plan(BaseModel):
     weekly_hours: float
     total_hours: int
     total_weeks: float
+    """The full plan: core and plus requirements."""
+    hours_to_ready: int = 0
+    weeks_to_ready: float = 0
+    """Where in the plan the core requirements are met: ready to apply."""
     stages: list[PlanStage]
 
 
@@ -133,6 +152,7 @@ class PathOutlook(BaseModel):
     title: str
     fit: float
     weeks_to_ready: float
+    weeks_full_plan: float = 0
     top_gaps: list[Gap]
     outlook: list[Hit]
 

@@ -1,32 +1,37 @@
 """Role fit, skill gaps and the learning plan: plain arithmetic over the knowledge base.
 
 Fit of a role = sum(importance x min(level, required) / required) / sum(importance), over
-the role's requirements at the chosen seniority. A skill at or above the requirement is
-*matched*, one above 0 but below it *transferable*, and every requirement not met is a
-*gap* costing the skill document's hours for the missing level steps.
+the role's requirements at the chosen seniority. A requirement with alternatives (``any_of``)
+counts the member the person is best at; when it is a gap, the member cheapest to learn from
+where they stand is the one named. A requirement met is *matched*, one above 0 but below the
+level *transferable*, and every requirement not met is a *gap* costing the skill document's
+hours for the missing level steps.
 
-The plan for a target adds missing prerequisites of the gaps (to level 2), orders the
-skills so every prerequisite comes first and, among skills that are ready, the highest
-priority goes first; then it cuts the sequence into at most six stages of similar length.
-Weeks to ready count the study hours to the ready bar (see ``ON_THE_JOB``); they can only
-shrink when a level rises, because each skill's hours do.
+Requirements are *core* (needed to be ready to apply) or *plus* (they raise fit and appear in
+the full plan, but never block readiness). Weeks to ready count the hours to meet every core
+requirement, prerequisites included; the full plan adds the plus ones. Both can only shrink
+when a level rises, because each skill's hours and each group's cheapest member do.
+
+The plan adds missing prerequisites of the gaps (to level 2), orders the skills so every
+prerequisite comes first and, among skills that are ready, the highest priority goes first;
+core skills come before plus skills, and each part is cut into stages of similar length.
 """
 
 from __future__ import annotations
 
 import heapq
 import math
+from dataclasses import dataclass
 
 from advisor.models import Gap, Plan, PlanStage, Profile, RoleFit, SkillMatch
 from knowledge.base import KnowledgeBase
 from knowledge.document import first_sentence, section_text
-from knowledge.schema import RoleDoc, Seniority
+from knowledge.schema import Requirement, Seniority
 
 PREREQUISITE_LEVEL = 2
-ON_THE_JOB = 3
-"""'Ready to apply' means every requirement of importance above this at its full level, and the
-others at one level below: few hires meet every line of a job description, and the minor
-requirements are the ones people finish learning on the job."""
+GROUP_SLACK = 1.2
+"""A group's gap names its first-listed (most asked) member unless another is over 20% cheaper
+from where the person stands; a member already started is usually the cheapest."""
 MAX_STAGES = 6
 STAGE_WEEKS = 8
 _CATEGORY_LABEL = {
@@ -42,9 +47,16 @@ _CATEGORY_LABEL = {
 }
 
 
-def required_levels(role: RoleDoc, seniority: Seniority) -> dict[str, tuple[int, int]]:
-    """skill id -> (required level, importance) for a role at a seniority."""
-    return {r.skill: (r.level_for(seniority), r.importance) for r in role.requirements}
+@dataclass(frozen=True)
+class Standing:
+    """Where a person stands on one requirement: the member they are best at, and the one
+    cheapest to learn (the same skill for a single-skill requirement)."""
+
+    requirement: Requirement
+    need: int
+    have: int
+    best: str
+    to_learn: str
 
 
 class Recommender:
@@ -55,26 +67,41 @@ class Recommender:
         self._ancestors: dict[str, set[str]] = {}
 
     # -- fit -------------------------------------------------------------------------------
+    def standing(self, req: Requirement, levels: dict[str, int], seniority: Seniority) -> Standing:
+        need = req.level_for(seniority)
+        members = req.members
+        best = max(members, key=lambda s: (levels.get(s, 0), -members.index(s)))
+        cost = {s: self.skills[s].hours_between(levels.get(s, 0), need) for s in members}
+        # Members are listed most-asked first: take the first one within GROUP_SLACK of the cheapest.
+        cheapest = min(cost.values())
+        to_learn = next(s for s in members if cost[s] <= cheapest * GROUP_SLACK)
+        return Standing(req, need, levels.get(best, 0), best, to_learn)
+
     def fit(self, profile: Profile, role_id: str, seniority: Seniority | None = None) -> RoleFit:
         role = self.roles[role_id]
         seniority = seniority or profile.seniority
         levels = profile.levels()
-        reqs = required_levels(role, seniority)
-        total = sum(w for _, w in reqs.values())
+        sources = {s.skill_id: s.source for s in profile.skills}
+        total = sum(r.importance for r in role.requirements)
         earned, matched, transferable, gap_rows = 0.0, [], [], []
-        for sid, (need, weight) in reqs.items():
-            have = levels.get(sid, 0)
-            earned += weight * min(have, need) / need
-            row = SkillMatch(skill_id=sid, name=self.skills[sid].title, current_level=have, required_level=need, importance=weight)
-            if have >= need:
+        for req in role.requirements:
+            st = self.standing(req, levels, seniority)
+            earned += req.importance * min(st.have, st.need) / st.need
+            sid = st.best if st.have >= st.need or st.have > 0 else st.to_learn
+            row = SkillMatch(skill_id=sid, name=self.skills[sid].title, current_level=st.have, required_level=st.need,
+                             importance=req.importance, need=req.need, group=req.name, source=sources.get(sid, "stated"))
+            if st.have >= st.need:
                 matched.append(row)
                 continue
-            if have > 0:
+            if st.have > 0:
                 transferable.append(row)
-            gap_rows.append(row)
+            learn = st.to_learn
+            gap_rows.append(row.model_copy(update={"skill_id": learn, "name": self.skills[learn].title, "current_level": levels.get(learn, 0)}))
         gaps = self._gaps(gap_rows)
         fit = earned / total if total else 0.0
-        hours = self._hours_to_ready(profile, reqs)
+        ready = self.plan_skills(profile, [g for g in gaps if g.need == "core"])
+        full = self.plan_skills(profile, gaps)
+        hours_ready, hours_full = sum(g.hours for g in ready), sum(g.hours for g in full)
         return RoleFit(
             role_id=role_id,
             title=role.title,
@@ -82,21 +109,12 @@ class Recommender:
             matched=sorted(matched, key=lambda m: -m.importance),
             transferable=sorted(transferable, key=lambda m: -m.importance),
             gaps=gaps,
-            hours_to_ready=hours,
-            weeks_to_ready=round(hours / profile.weekly_hours, 1),
+            hours_to_ready=hours_ready,
+            weeks_to_ready=round(hours_ready / profile.weekly_hours, 1),
+            hours_full_plan=hours_full,
+            weeks_full_plan=round(hours_full / profile.weekly_hours, 1),
             why=self._why(role.title, fit, matched, transferable, gaps),
         )
-
-    def _hours_to_ready(self, profile: Profile, reqs: dict[str, tuple[int, int]]) -> int:
-        bar = []
-        for sid, (need, weight) in reqs.items():
-            target = need if weight > ON_THE_JOB else max(need - 1, 1)
-            have = profile.level(sid)
-            if have < target:
-                skill = self.skills[sid]
-                bar.append(Gap(skill_id=sid, name=skill.title, current_level=have, required_level=target,
-                               importance=weight, priority=0, hours=skill.hours_between(have, target)))
-        return sum(g.hours for g in self.plan_skills(profile, bar))
 
     def _gaps(self, rows: list[SkillMatch]) -> list[Gap]:
         missing = {r.skill_id for r in rows}
@@ -114,9 +132,11 @@ class Recommender:
                     importance=r.importance,
                     priority=round(priority, 2),
                     hours=skill.hours_between(r.current_level, r.required_level),
+                    need=r.need,
+                    group=r.group,
                 )
             )
-        return sorted(gaps, key=lambda g: (-g.priority, g.skill_id))
+        return sorted(gaps, key=lambda g: (g.need != "core", -g.priority, g.skill_id))
 
     def ancestors(self, skill_id: str) -> set[str]:
         """Every skill that must come before ``skill_id`` (transitive prerequisites)."""
@@ -135,18 +155,21 @@ class Recommender:
         return seen
 
     def _why(self, title: str, fit: float, matched, transferable, gaps: list[Gap]) -> str:
-        strong = [m.name for m in matched[:3]]
+        strong = [m.name for m in matched if m.source == "stated"][:3] or [m.name for m in matched[:3]]
         partial = [m.name for m in transferable[:2]]
         top = [g.name for g in gaps[:3]]
         first = f"{title}: {round(fit * 100)}% fit"
         if strong:
-            first += f", carried by {_join(strong)}"
+            first += f", carried by {join_names(strong)}"
         if partial:
-            first += f" and partly by {_join(partial)}"
+            first += f" and partly by {join_names(partial)}"
         first += "."
+        core = [g.name for g in gaps if g.need == "core"][:3]
         if not gaps:
             return first + " You already meet every requirement at this level."
-        return first + (f" The largest gaps are {_join(top)}." if len(top) > 1 else f" The one gap is {top[0]}.")
+        if not core:
+            return first + f" You meet every core requirement; what is left only adds to it ({join_names(top)})."
+        return first + (f" The largest gaps are {join_names(core)}." if len(core) > 1 else f" The one core gap is {core[0]}.")
 
     def fits(self, profile: Profile, targets: list[str] | None = None, seniority: Seniority | None = None) -> list[RoleFit]:
         ids = targets or sorted(self.roles)
@@ -173,6 +196,7 @@ class Recommender:
                     importance=items[sid].importance,
                     priority=round(items[sid].priority + 0.01, 2),
                     hours=skill.hours_between(have, PREREQUISITE_LEVEL),
+                    need=items[sid].need,
                 )
                 queue.append(pre)
         # Kahn's algorithm with a priority queue: ready skills, highest priority first.
@@ -191,36 +215,45 @@ class Recommender:
         return ordered
 
     def plan(self, profile: Profile, fit: RoleFit) -> Plan:
-        ordered = self.plan_skills(profile, fit.gaps)
+        """Core gaps first (with their prerequisites), then the plus ones; no stage mixes the two,
+        so "ready to apply" falls on a stage boundary."""
+        core = self.plan_skills(profile, [g for g in fit.gaps if g.need == "core"])
+        taken = {g.skill_id for g in core}
+        plus = [g for g in self.plan_skills(profile, fit.gaps) if g.skill_id not in taken]
         weekly = profile.weekly_hours
-        total_hours = sum(g.hours for g in ordered)
-        n_stages = max(1, min(MAX_STAGES, math.ceil(total_hours / (STAGE_WEEKS * weekly))))
-        budget = total_hours / n_stages
-        groups: list[list[Gap]] = []
-        for gap in ordered:
-            if groups and (sum(g.hours for g in groups[-1]) + gap.hours / 2 <= budget or len(groups) == n_stages):
-                groups[-1].append(gap)
-            else:
-                groups.append([gap])
-        stages, start = [], 0.0
-        for n, group in enumerate(groups, 1):
+        core_hours, plus_hours = sum(g.hours for g in core), sum(g.hours for g in plus)
+        n_core = min(MAX_STAGES - (1 if plus else 0), math.ceil(core_hours / (STAGE_WEEKS * weekly))) if core else 0
+        n_plus = min(MAX_STAGES - n_core, math.ceil(plus_hours / (STAGE_WEEKS * weekly))) if plus else 0
+        groups = [(g, True) for g in _split(core, max(n_core, 1 if core else 0))]
+        groups += [(g, False) for g in _split(plus, max(n_plus, 1 if plus else 0))]
+        stages, done = [], 0
+        for n, (group, is_core) in enumerate(groups, 1):
             hours = sum(g.hours for g in group)
-            weeks = round(hours / weekly, 1)
+            start, end = round(done / weekly, 1), round((done + hours) / weekly, 1)
             stages.append(
                 PlanStage(
                     number=n,
                     title=self._stage_title(group),
                     skills=group,
                     hours=hours,
-                    weeks=weeks,
-                    start_week=round(start, 1),
-                    resources=self.resources_for([g.skill_id for g in group]),
+                    weeks=round(end - start, 1),
+                    start_week=start,
+                    end_week=end,
+                    core=is_core,
+                    resources=self.resources_for([g.skill_id for g in group], role_id=fit.role_id),
                     project=self._project(group),
                 )
             )
-            start += hours / weekly
-        total = sum(s.hours for s in stages)
-        return Plan(role_id=fit.role_id, weekly_hours=weekly, total_hours=total, total_weeks=round(total / weekly, 1), stages=stages)
+            done += hours
+        return Plan(
+            role_id=fit.role_id,
+            weekly_hours=weekly,
+            total_hours=done,
+            total_weeks=round(done / weekly, 1),
+            hours_to_ready=core_hours,
+            weeks_to_ready=round(core_hours / weekly, 1),
+            stages=stages,
+        )
 
     def _stage_title(self, group: list[Gap]) -> str:
         cats: dict[str, int] = {}
@@ -231,13 +264,15 @@ class Recommender:
         title = " and ".join(labels)
         return title[:1].upper() + title[1:]
 
-    def resources_for(self, skill_ids: list[str], limit: int = 3) -> list[str]:
+    def resources_for(self, skill_ids: list[str], limit: int = 3, role_id: str | None = None) -> list[str]:
+        """Resources that teach most of these skills; for the target path first, then the shortest."""
         wanted = set(skill_ids)
         scored = []
         for doc in self.kb.of_kind("resource"):
             overlap = len(wanted & set(doc.meta.skills))
             if overlap:
-                scored.append((-overlap, doc.meta.effort_hours, doc.id))
+                off_path = bool(role_id and doc.meta.roles and role_id not in doc.meta.roles)
+                scored.append((-overlap, off_path, doc.meta.effort_hours, doc.id))
         return [doc_id for *_, doc_id in sorted(scored)[:limit]]
 
     def _project(self, group: list[Gap]) -> str:
@@ -247,10 +282,24 @@ class Recommender:
             text = section_text(doc.body, "portfolio")
             if text:
                 return first_sentence(text)
-        return f"Build a small project that uses {_join([g.name for g in group])} end to end and write up what you learned."
+        return f"Build a small project that uses {join_names([g.name for g in group])} end to end and write up what you learned."
 
 
-def _join(names: list[str]) -> str:
+def _split(items: list[Gap], n: int) -> list[list[Gap]]:
+    """Cut an ordered list into at most ``n`` consecutive stages of similar hours."""
+    if not items or n <= 0:
+        return []
+    budget = sum(g.hours for g in items) / n
+    groups: list[list[Gap]] = []
+    for gap in items:
+        if groups and (sum(g.hours for g in groups[-1]) + gap.hours / 2 <= budget or len(groups) == n):
+            groups[-1].append(gap)
+        else:
+            groups.append([gap])
+    return groups
+
+
+def join_names(names: list[str]) -> str:
     if len(names) <= 1:
         return "".join(names)
     return ", ".join(names[:-1]) + " and " + names[-1]

@@ -41,7 +41,8 @@ class KnowledgeBase:
         for d in self.docs.values():
             m = d.meta
             named = set(m.roles) | set(m.skills)
-            named |= {r.skill for r in getattr(m, "requirements", [])}
+            named |= {s for r in getattr(m, "requirements", []) for s in r.members}
+            named |= {i.skill for i in getattr(m, "implies", [])}
             named |= set(getattr(m, "prerequisites", []))
             named |= {getattr(m, "from_role", None), getattr(m, "to_role", None)}
             if d.id != doc_id and doc_id in named:
@@ -146,32 +147,45 @@ def _reference_errors(docs: dict[str, Document], parsed: dict[str, str] | None =
                 errors.append(KnowledgeError(doc.path, "roles", f"unknown role id '{r}'"))
         if isinstance(m, RoleDoc):
             for i, req in enumerate(m.requirements):
-                if req.skill not in skills:
-                    errors.append(KnowledgeError(doc.path, f"requirements.{i}.skill", f"unknown skill id '{req.skill}'"))
+                field_name = f"requirements.{i}.skill" if req.skill else f"requirements.{i}.any_of"
+                for sid in req.members:
+                    if sid not in skills:
+                        errors.append(KnowledgeError(doc.path, field_name, f"unknown skill id '{sid}'"))
+            required = {sid for req in m.requirements for sid in req.members}
+            for sid in m.typical:
+                if sid not in skills or sid in required:
+                    why = "is also a requirement" if sid in required else "is not a skill id"
+                    errors.append(KnowledgeError(doc.path, f"typical.{sid}", f"'{sid}' {why}"))
         if isinstance(m, SkillDoc):
             for p in m.prerequisites:
                 if p not in skills:
                     errors.append(KnowledgeError(doc.path, "prerequisites", f"unknown skill id '{p}'"))
+            for i, imp in enumerate(m.implies):
+                if imp.skill not in skills or imp.skill == doc.id:
+                    errors.append(KnowledgeError(doc.path, f"implies.{i}.skill", f"unknown or self skill id '{imp.skill}'"))
         if isinstance(m, TransitionDoc):
             for name in ("from_role", "to_role"):
                 if getattr(m, name) not in roles:
                     errors.append(KnowledgeError(doc.path, name, f"unknown role id '{getattr(m, name)}'"))
-    errors.extend(_cycle_errors({i: docs[i] for i in skills}))
+    errors.extend(_cycle_errors({i: docs[i] for i in skills}, "prerequisites", lambda m: m.prerequisites))
+    errors.extend(_cycle_errors({i: docs[i] for i in skills}, "implies", lambda m: [x.skill for x in m.implies]))
     # One error per file and field is enough to drop it; keep them all for the report.
     return errors
 
 
-def _cycle_errors(skills: dict[str, Document]) -> list[KnowledgeError]:
+def _cycle_errors(skills: dict[str, Document], name: str, edges) -> list[KnowledgeError]:
+    """Cycles along one kind of edge between skills (prerequisites, or implications)."""
     errors, state = [], {}
 
     def visit(sid: str, trail: list[str]) -> None:
         state[sid] = "open"
-        for p in skills[sid].meta.prerequisites:
+        for p in edges(skills[sid].meta):
             if p not in skills:
                 continue
             if state.get(p) == "open":
                 cycle = trail[trail.index(p):] + [p] if p in trail else [sid, p]
-                errors.append(KnowledgeError(skills[sid].path, "prerequisites", f"prerequisite cycle: {' -> '.join(cycle)}"))
+                label = "prerequisite" if name == "prerequisites" else "implication"
+                errors.append(KnowledgeError(skills[sid].path, name, f"{label} cycle: {' -> '.join(cycle)}"))
             elif p not in state:
                 visit(p, trail + [p])
         state[sid] = "done"

@@ -36,19 +36,43 @@ class _Base(BaseModel):
 
 
 class Requirement(BaseModel):
-    """One skill a role asks for, at mid level, and how much it matters (1-5).
+    """One skill a role asks for (or a group of alternatives), at mid level, and how much it matters (1-5).
 
-    ``junior``/``senior`` override the level for those seniorities; without them a
+    ``any_of`` makes it a group met by its best member ("one of Power BI, Tableau or Looker");
+    ``skill`` names a single skill; exactly one of the two is given. ``need`` is ``core`` when a
+    candidate must have it to be ready to apply, ``plus`` when it raises fit but never blocks
+    readiness. ``junior``/``senior`` override the level for those seniorities; without them a
     junior needs one level less (at least 1) and a senior one level more (at most 4).
     """
 
     model_config = ConfigDict(extra="forbid")
 
-    skill: Slug
+    skill: Slug | None = None
+    any_of: Annotated[list[Slug], Field(min_length=2)] | None = None
+    name: Annotated[str, Field(min_length=3, max_length=80)] | None = None
+    """How a person reads a group ("a BI tool"); a single skill is shown by its title."""
     level: Level
     importance: Annotated[int, Field(ge=1, le=5)]
+    need: Literal["core", "plus"] = "core"
     junior: Level | None = None
     senior: Level | None = None
+
+    @model_validator(mode="after")
+    def _skill_or_group(self) -> Requirement:
+        if (self.skill is None) == (self.any_of is None):
+            raise ValueError("give either 'skill' (one skill) or 'any_of' (a group of alternatives), not both")
+        if self.any_of is not None and len(set(self.any_of)) != len(self.any_of):
+            raise ValueError("any_of lists a skill more than once")
+        return self
+
+    @property
+    def members(self) -> list[str]:
+        return list(self.any_of) if self.any_of else [self.skill]
+
+    @property
+    def key(self) -> str:
+        """A stable name for the requirement: the skill id, or the group's first member."""
+        return self.skill or self.any_of[0]
 
     def level_for(self, seniority: Seniority = "mid") -> int:
         if seniority == "junior":
@@ -56,6 +80,17 @@ class Requirement(BaseModel):
         if seniority == "senior":
             return self.senior or min(4, self.level + 1)
         return self.level
+
+
+class Implication(BaseModel):
+    """Knowing this skill at level ``when`` or above implies ``skill`` at ``level`` at least
+    (scikit-learn at 3 implies machine-learning fundamentals at 2)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    skill: Slug
+    level: Level
+    when: Level = 2
 
 
 class MedianWage(BaseModel):
@@ -69,11 +104,15 @@ class MedianWage(BaseModel):
 class RoleDoc(_Base):
     kind: Literal["role"]
     requirements: Annotated[list[Requirement], Field(min_length=1)]
+    typical: dict[Slug, Annotated[int, Field(ge=0, le=4)]] = {}
+    """Levels a typical mid-level holder of this role has in skills that are *not* requirements
+    (a data scientist's Excel, Docker basics). With the requirements' levels they form the role
+    prior: what is assumed about a person in this role until they say otherwise."""
     median_wage: MedianWage | None = None
 
     @model_validator(mode="after")
     def _unique_requirements(self) -> RoleDoc:
-        seen = [r.skill for r in self.requirements]
+        seen = [m for r in self.requirements for m in r.members]
         dupes = sorted({s for s in seen if seen.count(s) > 1})
         if dupes:
             raise ValueError(f"requirements list a skill more than once: {', '.join(dupes)}")
@@ -85,6 +124,7 @@ class SkillDoc(_Base):
     category: Literal["foundation", "analytics", "bi", "engineering", "ml", "mlops", "data_engineering", "llm", "business"]
     aliases: list[Annotated[str, Field(min_length=1, max_length=60)]] = []
     prerequisites: list[Slug] = []
+    implies: list[Implication] = []
     levels: dict[Level, Annotated[str, Field(min_length=3)]]
     hours: Annotated[list[Annotated[int, Field(ge=1, le=2000)]], Field(min_length=4, max_length=4)]
     """Typical hours for each level step: 0→1, 1→2, 2→3, 3→4."""
@@ -105,6 +145,13 @@ class TransitionDoc(_Base):
     kind: Literal["transition"]
     from_role: Slug
     to_role: Slug
+    essential: list[Slug] = []
+    """Skills this playbook calls essential for the move: the target role must hold them as core."""
+    optional: list[Slug] = []
+    """Skills this playbook (or the skills' own documents) call optional: never core for the target."""
+    ready_hours: Annotated[int, Field(ge=0, le=5000)] | None = None
+    """Study hours to ready-to-apply that the playbook states for its typical starting point
+    (the role prior of ``from_role``); tests keep it within 25% of what the recommender computes."""
 
 
 class ResourceDoc(_Base):

@@ -1,0 +1,107 @@
+"""What we may assume beyond what a person said: implied skills and the role prior.
+
+A profile keeps what the person *stated*. :func:`complete` adds, for every skill they did not
+state, the larger of two estimates, each marked so every face can show it for what it is:
+
+- **implied**: a stated skill's document says it implies this one (scikit-learn at 3 implies
+  machine-learning fundamentals at 2), followed transitively;
+- **assumed**: the typical level of the person's current role, read from that role's document
+  (its requirements at the person's seniority, plus its ``typical`` levels). A data scientist who
+  never mentions statistics is not treated as someone who has never heard of it.
+
+Anything stated, including "no Docker" (level 0), wins over both. ``profile.role_prior = False``
+switches the assumption off; implications still apply.
+"""
+
+from __future__ import annotations
+
+from advisor.models import Extraction, Profile, SkillEvidence
+from knowledge.base import KnowledgeBase
+from knowledge.schema import Seniority
+
+
+def prior_seniority(profile: Profile) -> Seniority:
+    """The seniority to assume the person has in their *current* role, from their years."""
+    years = profile.years_experience
+    if years is None:
+        return "mid"
+    if years < 2:
+        return "junior"
+    return "senior" if years >= 6 else "mid"
+
+
+def typical_levels(kb: KnowledgeBase, role_id: str | None, seniority: Seniority) -> dict[str, int]:
+    role = kb.roles.get(role_id or "")
+    if role is None:
+        return {}
+    levels = dict(role.typical)
+    for req in role.requirements:
+        for sid in req.members[:1]:  # a group's typical holder knows its first (most asked) member
+            levels[sid] = max(levels.get(sid, 0), req.level_for(seniority))
+    return {s: lvl for s, lvl in levels.items() if lvl > 0}
+
+
+def implied_levels(kb: KnowledgeBase, known: dict[str, int]) -> dict[str, tuple[int, str]]:
+    """skill id -> (level, implying skill) for skills implied by ``known``, followed transitively."""
+    out: dict[str, tuple[int, str]] = {}
+    frontier = dict(known)
+    while frontier:
+        nxt: dict[str, int] = {}
+        for sid, level in frontier.items():
+            skill = kb.skills.get(sid)
+            for imp in skill.implies if skill else []:
+                if level >= imp.when and imp.level > max(known.get(imp.skill, 0), out.get(imp.skill, (0, ""))[0]):
+                    out[imp.skill] = (imp.level, sid)
+                    nxt[imp.skill] = imp.level
+        frontier = {s: lvl for s, lvl in nxt.items() if s not in known}
+    return out
+
+
+def complete(profile: Profile, kb: KnowledgeBase) -> Profile:
+    """``profile`` with implied and assumed skills recomputed from its stated ones."""
+    stated = [s for s in profile.skills if s.source == "stated"]
+    levels = {s.skill_id: s.level for s in stated}
+    added: dict[str, SkillEvidence] = {}
+    for sid, (level, by) in implied_levels(kb, levels).items():
+        if sid not in levels:
+            added[sid] = SkillEvidence(
+                skill_id=sid, name=kb.skills[sid].title, level=level, source="implied", implied_by=by,
+                evidence=[f"implied by {kb.skills[by].title}"],
+            )
+    role = kb.roles.get(profile.current_role or "")
+    if profile.role_prior and role is not None:
+        for sid, level in typical_levels(kb, role.id, prior_seniority(profile)).items():
+            if sid in levels or sid not in kb.skills or (sid in added and added[sid].level >= level):
+                continue
+            added[sid] = SkillEvidence(
+                skill_id=sid, name=kb.skills[sid].title, level=level, source="assumed",
+                evidence=[f"assumed from your role ({role.title}): confirm or correct"],
+            )
+    skills = stated + sorted(added.values(), key=lambda s: s.skill_id)
+    return profile.model_copy(update={"skills": skills, "extraction": describe(skills, role.title if role else None)})
+
+
+def describe(skills: list[SkillEvidence], role_title: str | None) -> Extraction:
+    """How much of the profile the person said, and how much is assumed."""
+    known = sum(1 for s in skills if s.source == "stated" and s.level > 0)
+    absent = sum(1 for s in skills if s.source == "stated" and s.level == 0)
+    assumed = sum(1 for s in skills if s.source == "assumed")
+    implied = sum(1 for s in skills if s.source == "implied")
+    if known == 0:
+        reason = "no skills were recognised in what you said" + (f" ({absent} stated as missing)" if absent else "")
+        return Extraction(confidence=0.0, reason=reason + "; tell me which tools and methods you use and how well")
+    parts = [f"{known} skill{'s' if known != 1 else ''} from what you said"]
+    if implied:
+        parts.append(f"{implied} implied by them")
+    if assumed:
+        parts.append(f"{assumed} assumed from a typical {role_title or 'person in your role'} (confirm or correct)")
+    said_share = known / max(known + assumed, 1)
+    if known < 3:
+        score = 0.3
+    elif known < 6:
+        score = 0.6
+    else:
+        score = 0.9
+    # The more is assumed rather than said, the less sure we are about the person.
+    score = round(score * (0.6 + 0.4 * said_share), 2)
+    return Extraction(confidence=score, reason="; ".join(parts))
