@@ -183,6 +183,24 @@ Intent = Literal[
     "out_of_scope",
     "need_profile",
     "search",
+    # The question types read by the learned classifier (knowledge/reading/) and their answers.
+    "day_to_day",
+    "role_difference",
+    "learn_first",
+    "how_long",
+    "skill_order",
+    "pay",
+    "education",
+    "interview",
+    "portfolio",
+    "ai_impact",
+    "preference",
+    "correction",
+    "follow_up",
+    "why",
+    "thanks",
+    "capabilities",
+    "clarify",
 ]
 
 
@@ -196,3 +214,7 @@ class Answer(BaseModel):
     grounded: bool
     notes: list[str] = []
     """Why the engine fell back, what was trimmed, and similar; shown to the user when non-empty."""
+    confidence: float | None = None
+    """How sure the reading of the question was (the classifier's probability for its type)."""
+    suggestions: list[str] = []
+    """Short follow-ups a face may offer as buttons, e.g. "show the whole plan"."""
