@@ -30,6 +30,8 @@ class Settings(BaseSettings):
 
     chroma_url: str | None = Field(default=None, description="Chroma server URL; unset means the embedded store.")
     chroma_headers: dict[str, str] = {}
+    chroma_timeout_s: float = Field(default=5.0, gt=0, le=300, description="Longest wait for one Chroma server call; then 503.")
+    reindex_retry_s: float = Field(default=2.0, gt=0, le=600, description="How often the API retries indexing a write that Chroma missed.")
 
     include_external: bool = Field(default=False, description="Also search imported external corpora (ESCO).")
 
@@ -46,6 +48,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_000_000
     max_messages: int = 50
     max_message_chars: int = 8000
+    http_keep_alive_s: float = Field(default=5.0, gt=0, le=300, description="An idle connection is closed after this long.")
+    http_header_timeout_s: float = Field(default=10.0, gt=0, le=300, description="Longest time to receive a request's headers.")
+    http_body_timeout_s: float = Field(default=15.0, gt=0, le=600, description="Longest pause while receiving a request body; then 408.")
 
     edit_mode: Literal["open", "password", "off"] = "open"
     edit_password: str | None = None

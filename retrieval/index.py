@@ -97,7 +97,8 @@ class VectorIndex:
                 self.collection = self._open()
                 return getattr(self.collection, method)(**kwargs)
         except (httpx.TransportError, ConnectionError) as exc:
-            raise IndexUnavailable(f"the Chroma server is not reachable ({type(exc).__name__}); retry when it is back") from None
+            why = f"{type(exc).__name__}: no answer in time" if isinstance(exc, httpx.TimeoutException) else type(exc).__name__
+            raise IndexUnavailable(f"the Chroma server is not reachable ({why}); retry when it is back") from None
 
     # -- state -------------------------------------------------------------------------------
     def stored(self) -> list[StoredChunk]:

@@ -335,3 +335,61 @@ def test_written_files_keep_their_mode(settings, kb_dir):
             assert h.stat().st_mode & 0o044, f"{h} is not readable by group and others"
     finally:
         os.umask(old)
+
+
+def test_frozen_chroma_gives_a_fast_503_and_a_saved_write_is_indexed_when_it_is_back(settings, embedder, tmp_path):
+    """SIGSTOP on a real `chroma run`: search and /readyz answer 503 within the Chroma timeout
+    (not never); a PUT meanwhile answers 202 with the new version and ETag; once Chroma runs
+    again the edit becomes searchable without anyone calling /readyz, and a retry of the PUT with
+    the new ETag is a no-op, not a conflict."""
+    from fastapi.testclient import TestClient
+
+    from advisor.api import create_app
+
+    port = free_port()
+    server = start_chroma(tmp_path / "chroma", port)
+    frozen = False
+    try:
+        changes = {"chroma_url": f"http://127.0.0.1:{port}", "chroma_timeout_s": 1.5, "reindex_retry_s": 0.5, "api_keys": ["k"]}
+        adv = Advisor(settings.model_copy(update=changes), embedder)
+        key = {"X-API-Key": "k"}
+        with TestClient(create_app(adv.settings, adv)) as client:
+            assert client.get("/v1/search", params={"q": "k8s"}).status_code == 200
+            doc = client.get("/v1/knowledge/docker")
+            os.kill(server.pid, signal.SIGSTOP)
+            frozen = True
+            for url in ("/v1/search?q=docker+images", "/readyz"):
+                start = time.perf_counter()
+                r = client.get(url)
+                assert r.status_code == 503, (url, r.text)
+                assert time.perf_counter() - start < 8, f"{url} took {time.perf_counter() - start:.1f} s"
+            assert "not reachable" in client.get("/readyz").json()["reason"]
+
+            body = doc.json()
+            body["body"] += "\n## Frozen week\nQuokka-shaped container registries.\n"
+            put = client.put("/v1/knowledge/docker", json=body, headers={**key, "If-Match": doc.headers["etag"]})
+            assert put.status_code == 202, put.text
+            saved = put.json()
+            assert put.headers["etag"] == f'"{saved["version"]}"' and "not searchable yet" in saved["warning"]
+            assert client.get("/v1/knowledge/docker").headers["etag"] == put.headers["etag"]
+
+            os.kill(server.pid, signal.SIGCONT)
+            frozen = False
+            deadline = time.time() + 30
+            while True:  # only searches: no probe triggers the re-indexing
+                hits = client.get("/v1/search", params={"q": "quokka-shaped container registries", "k": 1})
+                if hits.status_code == 200 and "Quokka" in hits.json()[0]["snippet"]:
+                    break
+                assert time.time() < deadline, "the saved edit never became searchable"
+                time.sleep(0.3)
+            history = client.get("/v1/knowledge/docker/history").json()["versions"]
+            again = client.put("/v1/knowledge/docker", json=body, headers={**key, "If-Match": put.headers["etag"]})
+            assert again.status_code == 200 and again.json()["version"] == saved["version"], again.text
+            retry_old = client.put("/v1/knowledge/docker", json=body, headers={**key, "If-Match": doc.headers["etag"]})
+            assert retry_old.status_code == 200 and retry_old.json()["version"] == saved["version"]  # its own write, not a conflict
+            assert client.get("/v1/knowledge/docker/history").json()["versions"] == history
+            assert client.get("/readyz").status_code == 200
+    finally:
+        if frozen:
+            os.kill(server.pid, signal.SIGCONT)
+        stop(server)

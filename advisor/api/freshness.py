@@ -7,6 +7,11 @@ once per ``interval`` seconds before a request is served; a change triggers ``ad
 which re-embeds only what changed. Requests that arrive during that refresh wait for it, so
 none is answered from the state the check found stale.
 
+A write that reached the disk but not the index (Chroma down or frozen) leaves the index
+*pending*: a background thread retries the refresh every ``settings.reindex_retry_s`` seconds
+until it succeeds, so the edit becomes searchable as soon as Chroma answers again, without
+anyone calling /readyz. The next write retries it as well.
+
 Every index write made by the API — the load at start-up, the refresh after a write, the refresh
 after an edit elsewhere — holds one file lock in the data folder, so worker processes sharing a
 Chroma server bring the index in step one at a time instead of all embedding the same documents.
@@ -53,15 +58,51 @@ class Freshness:
         self._lock = threading.Lock()
         self._checked = time.monotonic()
         self._seen = fingerprint(self.root)
+        self.retry_s = float(getattr(adv.settings, "reindex_retry_s", 2.0))
+        self.pending: str | None = None
+        """Why the last refresh failed, while a retry is due (None: the index is up to date)."""
+        self._retrying: threading.Thread | None = None
         inner = adv.store.on_change
 
         def on_change():
             with self.index_lock:
                 # Taken before the refresh reads the files: anything later shows up as a change.
                 self._seen = fingerprint(self.root)
-                return inner() if inner else None
+                try:
+                    result = inner() if inner else None
+                except Exception as exc:
+                    self._failed(exc)
+                    raise
+                self.pending = None
+                return result
 
         adv.store.on_change = on_change
+
+    # -- a refresh that failed is retried in the background ------------------------------------
+    def _failed(self, exc: Exception) -> None:
+        self.pending = f"{type(exc).__name__}: {exc}"
+        log.warning("index not refreshed after a write (%s); retrying every %.1f s", self.pending, self.retry_s)
+        self.kick()
+
+    def kick(self) -> None:
+        """Start the retry thread if a refresh is pending and none is running."""
+        if self.pending is None or (self._retrying is not None and self._retrying.is_alive()):
+            return
+        self._retrying = threading.Thread(target=self._retry, name="reindex-retry", daemon=True)
+        self._retrying.start()
+
+    def _retry(self) -> None:
+        while self.pending is not None:
+            time.sleep(self.retry_s)
+            try:
+                with self.index_lock:
+                    self._seen = fingerprint(self.root)
+                    report = self.adv.refresh()
+            except Exception as exc:
+                self.pending = f"{type(exc).__name__}: {exc}"
+                continue
+            self.pending = None
+            log.info("index refreshed after Chroma came back: %s", report.summary())
 
     def due(self) -> bool:
         """Whether a request must go through :meth:`check` (cheap; most requests get False)."""
@@ -82,6 +123,8 @@ class Freshness:
             try:
                 with self.index_lock:
                     report = self.adv.refresh()
+                self.pending = None
                 log.info("knowledge changed on disk; refreshed: %s", report.summary())
-            except Exception:  # keep serving what is loaded; /readyz reports the index out of step
+            except Exception as exc:  # keep serving what is loaded; retried in the background
                 log.exception("refreshing after an edit on disk failed")
+                self._failed(exc)

@@ -17,7 +17,7 @@ from advisor.api.schemas import ChatRequest, CompareRequest, ProfileTextRequest,
 from advisor.api.security import require_read
 from advisor.api.sse import event, guarded, primed, sse_response
 from advisor.models import Answer, Comparison, Message, Profile, Recommendation
-from advisor.profile import MAX_RESUME_BYTES, read_resume
+from advisor.profile import MAX_RESUME_BYTES, ResumeTooLarge, read_resume
 
 router = APIRouter(prefix="/v1", tags=["advice"], dependencies=[Depends(require_read)])
 
@@ -162,6 +162,9 @@ async def _uploaded_text(request: Request) -> str:
         data = await upload.read(MAX_RESUME_BYTES + 1)
         if len(data) > MAX_RESUME_BYTES:
             raise ApiError(413, f"the resume is larger than {MAX_RESUME_BYTES // 1_000_000} MB")
-        return await run_in_threadpool(read_resume, upload.filename or "resume", data)
+        try:
+            return await run_in_threadpool(read_resume, upload.filename or "resume", data)
+        except ResumeTooLarge as exc:  # a decompression bomb, or simply far more than a resume
+            raise ApiError(413, str(exc)) from None
     finally:
         await form.close()

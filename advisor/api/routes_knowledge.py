@@ -10,16 +10,17 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi.responses import JSONResponse
 from starlette.status import HTTP_304_NOT_MODIFIED
 
 from advisor.api import examples as ex
 from advisor.api.deps import doc_id_param, etag_value, get_advisor, version_param
 from advisor.api.errors import ApiError, etag
-from advisor.api.schemas import DocSummary, DocumentIn, DocumentOut, HistoryItem, HistoryOut, KnowledgeList, errors, ok
+from advisor.api.schemas import DocSummary, DocumentIn, DocumentOut, ErrorOut, HistoryItem, HistoryOut, KnowledgeList, errors, ok
 from advisor.api.security import require_read, require_write
 from knowledge.document import Document, DocumentInvalid, parse_document
 from knowledge.schema import Kind
-from knowledge.store import NotFound, VersionConflict
+from knowledge.store import NotFound, SavedNotApplied, VersionConflict
 from retrieval.hit import Hit
 
 router = APIRouter(prefix="/v1", dependencies=[Depends(require_read)])
@@ -43,9 +44,20 @@ def summary(doc: Document) -> DocSummary:
     return DocSummary(id=doc.id, kind=doc.kind, title=doc.title, path=doc.path, version=doc.version, front_matter=front_matter(doc))
 
 
-def document_out(doc: Document, response: Response) -> DocumentOut:
+def document_out(doc: Document, response: Response, warning: str | None = None) -> DocumentOut:
     response.headers["ETag"] = etag(doc.version)
-    return DocumentOut(id=doc.id, front_matter=front_matter(doc), body=doc.body, version=doc.version)
+    return DocumentOut(id=doc.id, front_matter=front_matter(doc), body=doc.body, version=doc.version, warning=warning)
+
+
+def _saved_not_indexed(exc: SavedNotApplied, response: Response) -> DocumentOut:
+    """202: the edit is on disk and in the history, the search index has not caught up yet."""
+    response.status_code = 202
+    response.headers["Retry-After"] = "5"
+    warning = f"saved as version {exc.doc.version}, but not searchable yet ({exc.cause}); it is indexed in the background when the search index answers again"
+    return document_out(exc.doc, response, warning)
+
+
+_ACCEPTED = {202: {"description": "Saved, not searchable yet (the search index is unavailable); `warning` says so, ETag is the new version", "model": DocumentOut}}
 
 
 def _check_role(adv, role: str | None) -> None:
@@ -158,7 +170,7 @@ def old_version(
     summary="Make an earlier version current again (a new, validated write)",
     description="Like PUT: `If-Match` with the current version is required while the document exists; `If-None-Match: *` (or nothing) restores a deleted one.",
     dependencies=[Depends(require_write)],
-    responses={**ok(ex.DOCUMENT), **errors(400, 401, 403, 404, 412, 422, 428, 503)},
+    responses={**ok(ex.DOCUMENT), **_ACCEPTED, **errors(400, 401, 403, 404, 412, 422, 428, 503)},
 )
 def restore(
     doc_id: DocId,
@@ -172,7 +184,10 @@ def restore(
     if if_match is None and if_none_match is None and adv.store.version_of(doc_id) is not None:
         raise _precondition_required(doc_id, "restore")
     # The store compares `expected` with the current version under its lock.
-    return document_out(adv.store.restore(doc_id, version, expected), response)
+    try:
+        return document_out(adv.store.restore(doc_id, version, expected), response)
+    except SavedNotApplied as exc:
+        return _saved_not_indexed(exc, response)
 
 
 @router.get(
@@ -220,6 +235,7 @@ def get_document(
     responses={
         **ok(ex.DOCUMENT),
         201: {"description": "Created", "content": {"application/json": {"example": ex.DOCUMENT}}},
+        **_ACCEPTED,
         **errors(400, 401, 403, 412, 413, 422, 428, 503),
     },
 )
@@ -239,6 +255,10 @@ def put_document(
         raise _precondition_required(doc_id, "replace")
     try:
         written = adv.store.put(doc_id, doc.front_matter, doc.body, expected)
+    except SavedNotApplied as exc:
+        if expected is None:
+            response.headers["Location"] = f"/v1/knowledge/{doc_id}"
+        return _saved_not_indexed(exc, response)
     except VersionConflict:
         if unconditional:  # created by someone else a moment ago
             raise _precondition_required(doc_id, "replace") from None
@@ -255,7 +275,11 @@ def put_document(
     tags=["knowledge base"],
     summary="Delete a document (kept in the history; restore brings it back)",
     dependencies=[Depends(require_write)],
-    responses={204: {"description": "Deleted"}, **errors(400, 401, 403, 404, 409, 412, 428, 503)},
+    responses={
+        204: {"description": "Deleted"},
+        202: {"description": "Deleted, but still in search until the search index answers again (done in the background)", "model": ErrorOut},
+        **errors(400, 401, 403, 404, 409, 412, 428, 503),
+    },
 )
 def delete_document(doc_id: DocId, if_match: IfMatch = None, adv=Depends(get_advisor)):
     expected = etag_value(if_match)
@@ -265,6 +289,9 @@ def delete_document(doc_id: DocId, if_match: IfMatch = None, adv=Depends(get_adv
         raise _precondition_required(doc_id, "delete")
     try:
         adv.store.delete(doc_id, expected)
+    except SavedNotApplied as exc:
+        detail = f"deleted, but still in search results until the search index answers again ({exc.cause}); done in the background"
+        return JSONResponse({"detail": detail, "errors": []}, status_code=202, headers={"Retry-After": "5"})
     except DocumentInvalid as exc:
         problems = [e.as_dict() for e in exc.errors]
         raise ApiError(409, f"cannot delete '{doc_id}': " + "; ".join(p["message"] for p in problems), problems) from None

@@ -168,6 +168,11 @@ class DocumentOut(BaseModel):
     front_matter: dict[str, Any]
     body: str
     version: str = Field(description="Content hash of the file; send it back in If-Match to replace or delete.")
+    warning: str | None = Field(
+        None,
+        description="Set on a 202: the write is saved (this version, this ETag) but not searchable yet; it is indexed "
+        "in the background as soon as the search index answers. A retry with this ETag is a no-op.",
+    )
 
 
 class DocumentIn(BaseModel):
@@ -177,6 +182,7 @@ class DocumentIn(BaseModel):
     front_matter: dict[str, Any] = Field(description="The YAML front matter as JSON; validated against the schema of its 'kind'.")
     body: str = Field(description="The Markdown body.")
     version: str | None = Field(None, description="Ignored (GET returns it); send the version you edited in If-Match.")
+    warning: str | None = Field(None, description="Ignored (a 202 answer carries it).")
 
 
 class DocSummary(BaseModel):
