@@ -61,29 +61,95 @@ def merge(base: Profile, update: Profile) -> Profile:
     return Profile.model_validate(data)
 
 
+class ResumeTooLarge(BadInput):
+    """A resume over a size limit, before or after decompression (the HTTP API answers 413)."""
+
+
+# A real resume is a few pages: its DOCX inflates to well under 1 MB of XML and a few hundred
+# paragraphs. The limits are far above that and far below what a decompression bomb reaches.
+MAX_DOCX_INFLATED_BYTES = 20_000_000  # all members of the zip together, declared and actual
+MAX_DOCX_XML_BYTES = 10_000_000  # word/document.xml alone
+MAX_RESUME_PARAGRAPHS = 20_000
+MAX_RESUME_CHARS = 500_000
+
+
 def read_resume(name: str, data: bytes) -> str:
-    """Text of a resume file (.txt, .md, .pdf, .docx); a clear error when it cannot be read."""
+    """Text of a resume file (.txt, .md, .pdf, .docx); a clear error when it cannot be read.
+
+    A DOCX is read as a stream with limits on its inflated size, paragraphs and text
+    (:class:`ResumeTooLarge` as soon as one is passed), so a small zip that inflates to gigabytes
+    costs a moment and no memory; PDF text is capped the same way.
+    """
     suffix = Path(name).suffix.lower()
     if suffix not in RESUME_TYPES:
         raise BadInput(f"cannot read resume '{name}': use one of {', '.join(RESUME_TYPES)}")
     if len(data) > MAX_RESUME_BYTES:
-        raise BadInput(f"resume '{name}' is larger than {MAX_RESUME_BYTES // 1_000_000} MB")
+        raise ResumeTooLarge(f"resume '{name}' is larger than {MAX_RESUME_BYTES // 1_000_000} MB")
     try:
         if suffix in (".txt", ".md"):
             text = data.decode("utf-8", errors="strict")
         elif suffix == ".pdf":
             from pypdf import PdfReader
 
-            text = "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
+            parts, size = [], 0
+            for page in PdfReader(io.BytesIO(data)).pages:
+                parts.append(page.extract_text() or "")
+                size += len(parts[-1])
+                if size > MAX_RESUME_CHARS:
+                    raise ResumeTooLarge(f"resume '{name}' holds more than {MAX_RESUME_CHARS:,} characters of text; send the resume itself")
+            text = "\n".join(parts)
         else:
-            import docx
-
-            text = "\n".join(p.text for p in docx.Document(io.BytesIO(data)).paragraphs)
+            text = _docx_text(name, data)
+    except BadInput:
+        raise
     except Exception as exc:  # every parser has its own error types; the user needs one message
         raise BadInput(f"cannot read resume '{name}': {type(exc).__name__}: {exc}".rstrip(": ")) from None
     if not text.strip():
         raise BadInput(f"resume '{name}' contains no text (a scanned PDF needs OCR first)")
     return text
+
+
+def _docx_text(name: str, data: bytes) -> str:
+    """The paragraphs of ``word/document.xml``, read with a streaming parser under the limits above."""
+    import zipfile
+    from xml.etree.ElementTree import XMLPullParser
+
+    W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    too_big = f"resume '{name}' is too large once unpacked"
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        infos = z.infolist()
+        if sum(i.file_size for i in infos) > MAX_DOCX_INFLATED_BYTES:
+            raise ResumeTooLarge(f"{too_big} (more than {MAX_DOCX_INFLATED_BYTES // 1_000_000} MB declared)")
+        try:
+            info = z.getinfo("word/document.xml")
+        except KeyError:
+            raise BadInput(f"cannot read resume '{name}': not a Word document (no word/document.xml)") from None
+        parser = XMLPullParser(events=("end",))
+        paragraphs, current, chars, inflated = [], [], 0, 0
+        with z.open(info) as stream:  # the declared size may lie: count what actually comes out
+            while chunk := stream.read(256 * 1024):
+                inflated += len(chunk)
+                if inflated > MAX_DOCX_XML_BYTES:
+                    raise ResumeTooLarge(f"{too_big} (its text part passes {MAX_DOCX_XML_BYTES // 1_000_000} MB)")
+                if b"<!DOCTYPE" in chunk or b"<!ENTITY" in chunk:
+                    raise BadInput(f"cannot read resume '{name}': the document declares XML entities, which Word never writes")
+                parser.feed(chunk)
+                for _, el in parser.read_events():
+                    if el.tag == W + "t" and el.text:
+                        current.append(el.text)
+                        chars += len(el.text)
+                    elif el.tag in (W + "tab",):
+                        current.append("\t")
+                    elif el.tag == W + "p":
+                        paragraphs.append("".join(current))
+                        current = []
+                        el.clear()
+                        if len(paragraphs) > MAX_RESUME_PARAGRAPHS:
+                            raise ResumeTooLarge(f"resume '{name}' has more than {MAX_RESUME_PARAGRAPHS:,} paragraphs")
+                    if chars > MAX_RESUME_CHARS:
+                        raise ResumeTooLarge(f"resume '{name}' holds more than {MAX_RESUME_CHARS:,} characters of text")
+        parser.close()
+    return "\n".join(paragraphs)
 
 
 def read_resume_file(path: Path) -> str:

@@ -1,0 +1,112 @@
+"""Hostile input at the API (issue 15): decompression bombs, ids and text with control
+characters, role ids that are not roles. Real Advisor, real embedding model, TestClient."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from advisor.api import create_app
+from advisor.api.examples import NEW_RESOURCE
+from advisor.errors import BadInput
+from advisor.profile import ResumeTooLarge, read_resume
+from advisor.settings import Settings
+
+FIXTURE_KB = Path(__file__).parent / "fixtures" / "kb"
+KEY = "hostile-key"
+WRITE = {"X-API-Key": KEY}
+W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory, embedder):
+    from advisor.core import Advisor
+
+    root = tmp_path_factory.mktemp("hostile")
+    shutil.copytree(FIXTURE_KB, root / "kb")
+    adv = Advisor(Settings(_env_file=None, data_dir=root / "data", knowledge_dir=root / "kb", api_keys=[KEY]), embedder)
+    with TestClient(create_app(adv.settings, adv)) as c:
+        c.adv = adv
+        yield c
+
+
+def docx_with(paragraphs: int, text: str = "a", declared_extra: bytes = b"") -> bytes:
+    """A valid .docx (python-docx's own template) whose document.xml is replaced by ``paragraphs``
+    short paragraphs, written as a stream so the test never holds the inflated XML."""
+    import docx
+
+    template = io.BytesIO()
+    docx.Document().save(template)
+    out = io.BytesIO()
+    with zipfile.ZipFile(template) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as dst:
+        for item in src.infolist():
+            if item.filename != "word/document.xml":
+                dst.writestr(item, src.read(item))
+        with dst.open("word/document.xml", "w", force_zip64=True) as f:
+            f.write(f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:document {W}><w:body>'.encode())
+            para = f"<w:p><w:r><w:t>{text}</w:t></w:r></w:p>".encode()
+            block = para * 10_000
+            for _ in range(paragraphs // 10_000):
+                f.write(block)
+            f.write(para * (paragraphs % 10_000))
+            f.write(declared_extra + b"</w:body></w:document>")
+    return out.getvalue()
+
+
+def _peak_rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def test_a_docx_bomb_is_413_at_once_without_the_memory(client):
+    """The attack's file: ~300 KB that inflates to ~100 MB of XML (1.8 M short paragraphs)."""
+    bomb = docx_with(1_800_000)
+    assert len(bomb) < 1_000_000
+    before = _peak_rss_mb()
+    start = time.perf_counter()
+    r = client.post("/v1/profile", files={"file": ("cv.docx", bomb, "application/octet-stream")})
+    took = time.perf_counter() - start
+    assert r.status_code == 413, r.text
+    assert "too large once unpacked" in r.json()["detail"] or "paragraphs" in r.json()["detail"]
+    assert took < 5, f"refusing the bomb took {took:.1f} s"
+    assert _peak_rss_mb() - before < 150, "reading the bomb raised the peak memory"
+
+
+@pytest.mark.parametrize(
+    "make, needle",
+    [
+        (lambda: docx_with(25_000), "more than 20,000 paragraphs"),  # small XML, too many paragraphs
+        (lambda: docx_with(2_000, "x" * 400), "characters of text"),  # few paragraphs, too much text
+        (lambda: docx_with(600_000, "word"), "too large once unpacked"),  # XML over 10 MB
+    ],
+)
+def test_docx_limits_each_refuse_with_their_own_message(make, needle):
+    with pytest.raises(ResumeTooLarge, match=needle):
+        read_resume("cv.docx", make())
+
+
+def test_an_ordinary_docx_still_reads():
+    text = read_resume("cv.docx", docx_with(40, "Python and SQL every day"))
+    assert text.count("Python and SQL every day") == 40
+
+
+def test_a_docx_with_entities_is_refused():
+    with pytest.raises(BadInput, match="entities"):
+        read_resume("cv.docx", docx_with(1, declared_extra=b'<!DOCTYPE x [<!ENTITY a "b">]>'))
+
+
+def test_the_streamlit_upload_path_refuses_the_bomb_too():
+    """The sidebar calls read_resume and shows a BadInput's message; ResumeTooLarge is one."""
+    assert issubclass(ResumeTooLarge, BadInput)
+    start = time.perf_counter()
+    with pytest.raises(ResumeTooLarge):
+        read_resume("cv.docx", docx_with(1_800_000))
+    assert time.perf_counter() - start < 5
