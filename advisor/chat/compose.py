@@ -75,3 +75,108 @@ def select(hits: list[Hit], query: str, n: int = 4, per_hit: int = 2) -> list[tu
 
 def cited_numbers(text: str) -> list[int]:
     return [int(n) for n in _CITE.findall(text)]
+
+
+# -- whole passages ------------------------------------------------------------------------------
+_ID = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+
+
+def readable(text: str, kb) -> str:
+    """Internal ids (``linux_shell``) become the titles a person reads ("Linux and the shell")."""
+
+    def title(m: re.Match) -> str:
+        doc = kb.docs.get(m.group())
+        return doc.title if doc is not None else m.group().replace("_", " ")
+
+    return _ID.sub(title, text)
+
+
+def internal_ids(text: str, kb) -> list[str]:
+    """Document ids written in ``text`` (outside code spans), for checks."""
+    plain = re.sub(r"`[^`]*`", "", text)
+    return [m.group() for m in _ID.finditer(plain) if m.group() in kb.docs]
+
+
+def paragraphs(snippet: str) -> list[str]:
+    """A passage's paragraphs; a list stays one block per item."""
+    out = []
+    for block in re.split(r"\n\s*\n", snippet.strip()):
+        lines = [ln.rstrip() for ln in block.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+        if not lines:
+            continue
+        if any(_ITEM.match(ln) for ln in lines):
+            item: list[str] = []
+            for ln in lines:
+                if _ITEM.match(ln) and item:
+                    out.append(" ".join(item))
+                    item = []
+                item.append(ln.strip())
+            if item:
+                out.append(" ".join(item))
+        else:
+            out.append(" ".join(ln.strip() for ln in lines))
+    return out
+
+
+def blocks(snippet: str) -> list[str]:
+    """A passage's paragraphs, a whole list counting as one."""
+    out = []
+    for block in re.split(r"\n\s*\n", snippet.strip()):
+        lines = [ln.strip() for ln in block.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+        if lines:
+            listed = any(_ITEM.match(ln) for ln in lines)
+            out.append("\n".join(lines) if listed else " ".join(lines))
+    return out
+
+
+def passage(hit: Hit, kb, n: int = 1, max_chars: int = 1300) -> str:
+    """The first ``n`` whole paragraphs of a passage (never a cut sentence), readable."""
+    paras = blocks(hit.snippet)
+    if paras and len(paras[0]) > max_chars and "\n" in paras[0]:
+        paras[0] = _first_items(paras[0], max_chars)
+    picked: list[str] = []
+    for i, p in enumerate(paras):
+        # A paragraph that introduces a list ("...are:") keeps its list, or it reads as a fragment.
+        introduces = bool(picked) and picked[-1].rstrip().endswith(":")
+        if picked and not introduces and (len(picked) >= n or sum(len(x) for x in picked) + len(p) > max_chars):
+            break
+        picked.append(_first_items(p, max_chars) if introduces else p)
+    if picked and picked[-1].rstrip().endswith(":"):
+        picked.pop()
+    return readable("\n\n".join(picked), kb)
+
+
+def _first_items(block: str, max_chars: int) -> str:
+    items, size = [], 0
+    for item in block.split("\n"):
+        if items and size + len(item) > max_chars:
+            break
+        items.append(item)
+        size += len(item)
+    return "\n".join(items)
+
+
+def lead_sentence(text: str) -> str:
+    """The first sentence of a paragraph (for a one-line answer that a passage then supports)."""
+    text = re.sub(r"\*\*(.+?)\*\*", r"\1", _ITEM.sub("", text.strip()))
+    m = re.search(r"(.+?[.!?])(?:\s+(?=[A-Z0-9\"'(*])|$)", text)
+    return (m.group(1) if m else text).strip()
+
+
+def fragments(text: str) -> list[str]:
+    """Lines that read as fragments: a paragraph that ends mid-thought (no closing punctuation,
+    or a colon with nothing after it). Headings, list items, tables and quotes are not checked."""
+    out = []
+    lines = [ln.strip() for ln in text.splitlines()]
+    for i, ln in enumerate(lines):
+        if not ln or ln.startswith(("#", "|", ">", "-", "*", "_")) or _ITEM.match(ln):
+            continue
+        nxt = next((x for x in lines[i + 1 :] if x), "")
+        bare = re.sub(r"\s*(?:\[\d+\]\s*)+$", "", ln)
+        if bare.endswith(":"):
+            if not nxt or not (_ITEM.match(nxt) or nxt.startswith(("-", "*", "|", ">"))):
+                out.append(ln)
+        elif bare and bare[-1] not in ".!?)\"'*…" and not bare.endswith("**"):
+            out.append(ln)
+    return out

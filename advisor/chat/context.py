@@ -10,17 +10,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from advisor.chat.intents import Reading, classify, other_path
+from advisor.chat.intents import ABOUT_ME, FIXED, GENERAL_OR_PERSONAL, PERSONAL, WHOLE_PLAN, Reading, other_path, read, roles_in
+from advisor.chat.reading import Reader
 from advisor.errors import BadInput
 from advisor.extraction import weekly_hours
+from knowledge.document import section_text
 from advisor.models import Comparison, Message, Profile, Recommendation
 from advisor.profile import merge
 from knowledge.base import TARGET_ROLES
 from retrieval.hit import Hit
 
-NEEDS_PROFILE = ("fit", "plan", "compare")
-IN_SCOPE_SIMILARITY = 0.28
-"""A question without career words is out of scope when no passage comes this close (cosine)."""
+NEEDS_PROFILE = ("fit", "plan", "compare", "why")
 _SENTENCE = re.compile(r"(?<=[.!?\n])\s+")
 
 
@@ -35,6 +35,12 @@ class TurnContext:
     comparison: Comparison | None = None
     changes: list[str] = field(default_factory=list)
     """What this turn changed in the profile, in words."""
+    paths: list[str] = field(default_factory=list)
+    """The roles the turn is about (named, else the person's targets, else both paths)."""
+    asked: str | None = None
+    """What the recommender needs to know before it can give figures, when it says so."""
+    also: str | None = None
+    """The type of a second question in the same message, when there is one."""
 
     def add_hits(self, hits: list[Hit | None]) -> None:
         seen = {(h.doc_id, h.section, h.snippet) for h in self.hits}
@@ -90,6 +96,31 @@ def self_statements(text: str) -> str:
     return " ".join(keep)
 
 
+def chat_reader(adv) -> Reader:
+    """The advisor's question-type reader, built on first use and kept on the advisor."""
+    reader = adv.__dict__.get("_chat_reader")
+    if reader is None:
+        reader = Reader(
+            adv.embedder,
+            adv.settings.data_dir / "cache",
+            lambda text: (roles_in(text), adv.extractor.skills_named(text)),
+            model_name=adv.settings.embedding_model,
+            embed_one=adv.retriever.embed_query,
+        )
+        adv.__dict__["_chat_reader"] = reader
+    return reader
+
+
+def read_turns(adv, texts: list[str]) -> list[Reading]:
+    """Readings of consecutive user messages, each leaning on the one before (one embedding batch)."""
+    reader = chat_reader(adv)
+    guesses = reader.guesses(texts) if texts else []
+    out: list[Reading] = []
+    for text, guess in zip(texts, guesses):
+        out.append(read(text, guess, adv.extractor.skills_named(text), out[-1] if out else None))
+    return out
+
+
 def build_context(adv, question: str, history: list, profile: Profile | dict | None) -> TurnContext:
     s = adv.settings
     if not isinstance(question, str) or not question.strip():
@@ -98,117 +129,272 @@ def build_context(adv, question: str, history: list, profile: Profile | dict | N
         raise BadInput(f"the question is longer than {s.max_message_chars} characters")
     messages = check_history(history or [], s.max_messages, s.max_message_chars)
 
-    previous: Reading | None = None
+    said = [m.content for m in messages if m.role == "user"]
+    readings = read_turns(adv, [*said, question])
+    reading = readings[-1]
     given = profile is not None
     current = adv.profile(profile) if given else Profile()
-    for m in messages:
-        if m.role != "user":
-            continue
-        if not given:
-            current = _absorb(adv, current, m.content)[0]
-        previous = classify(m.content, adv.extractor.skills_named(m.content), previous)
+    if not given:
+        for text, r in zip(said, readings[:-1]):
+            current = absorb(adv, current, text, r)
 
-    current, changes = _absorb(adv, current, question)
+    before = current
+    current = absorb(adv, current, question, reading)
     hours = weekly_hours(question)
     if hours is not None and hours != current.weekly_hours:
         current = current.model_copy(update={"weekly_hours": hours})
-        changes.append(f"weekly hours set to {hours:g}")
     if m := re.search(r"\b(junior|mid|senior)\b", question, re.I):
-        level = m.group(1).lower()
-        if level != current.seniority:
-            current = current.model_copy(update={"seniority": level})
-            changes.append(f"target seniority set to {level}")
+        current = current.model_copy(update={"seniority": m.group(1).lower()})
+    changes = profile_diff(before, current, adv.kb)
 
-    reading = classify(question, adv.extractor.skills_named(question), previous)
-    if reading.extra.get("uncertain"):
-        close = adv.retriever.relevance(reading.query)
-        reading = replace(reading, intent="search" if close >= IN_SCOPE_SIMILARITY else "out_of_scope", extra={})
     if reading.extra.get("other_path"):
         if not has_profile(current):
-            reading = replace(reading, intent="role_info", roles=TARGET_ROLES[1:], extra={})
+            reading = replace(reading, intent="role_info" if reading.intent in NEEDS_PROFILE else reading.intent, roles=TARGET_ROLES[1:], extra={})
         else:
             picked = adv.recommend(current).plan.role_id
             reading = other_path(reading, picked if picked in TARGET_ROLES else TARGET_ROLES[0])
     ctx = TurnContext(question=question, reading=reading, profile=current, history=messages, changes=changes)
+    ctx.paths = paths(adv, ctx)
+    ctx.also = _second_question(adv, question, reading)
     _retrieve(adv, ctx)
     return ctx
 
 
-def _absorb(adv, profile: Profile, text: str) -> tuple[Profile, list[str]]:
-    """Merge what ``text`` says about the user into ``profile``; describe the changes."""
-    said = self_statements(text)
+_REMOVE = re.compile(r"\b(remove|forget|undo|ignore|take (?:\w+ )?out|scratch|drop|delete)\b", re.I)
+
+
+def absorb(adv, profile: Profile, text: str, reading: Reading) -> Profile:
+    """Merge what ``text`` says about the person into ``profile``, as its reading allows:
+    a preference sets preferences only (never a skill level), a correction may remove skills,
+    a question contributes only its statements ("I have 10 hours a week, plan my move")."""
+    if reading.intent in ("out_of_scope",):
+        return profile
+    if reading.intent == "preference":
+        found = adv.extractor.extract(text)
+        prefs = [p for p in found.preferences if p not in profile.preferences]
+        return profile.model_copy(update={"preferences": [*profile.preferences, *prefs]}) if prefs else profile
+    if reading.intent == "correction" and _REMOVE.search(text):
+        drop = set(adv.extractor.skills_named(text))
+        if drop:
+            return profile.model_copy(update={"skills": [sk for sk in profile.skills if sk.skill_id not in drop]})
+    said = text if reading.intent in ABOUT_ME else self_statements(text)
     if not said:
-        return profile, []
+        return profile
     found = adv.extractor.extract(said)
-    stated = sorted(found.model_fields_set - {"skills", "extraction"})
+    stated = found.model_fields_set - {"skills", "extraction"}
     if not found.skills and not stated:
-        return profile, []
-    before = profile.levels()
-    changes = [
-        f"{s.name}: level {s.level}" + (f" (was {before[s.skill_id]})" if s.skill_id in before else "")
-        for s in found.skills
-        if before.get(s.skill_id) != s.level
-    ]
-    changes += [f"{name.replace('_', ' ')}: {getattr(found, name)}" for name in stated if getattr(found, name) != getattr(profile, name)]
-    return merge(profile, found), changes
+        return profile
+    return merge(profile, found)
+
+
+def profile_diff(before: Profile, after: Profile, kb) -> list[str]:
+    """What changed between two profiles, in words a person reads."""
+    out = []
+    old, new = before.levels(), after.levels()
+    def name(sid: str) -> str:
+        return kb.skills[sid].title if sid in kb.skills else sid.replace("_", " ")
+    for sid, level in new.items():
+        if sid not in old:
+            out.append(f"{name(sid)}: level {level}" + (" (you do not have it)" if level == 0 else ""))
+        elif old[sid] != level:
+            out.append(f"{name(sid)}: level {level} (was {old[sid]})")
+    out += [f"{name(sid)}: removed" for sid in old if sid not in new]
+    if after.weekly_hours != before.weekly_hours:
+        out.append(f"weekly hours set to {after.weekly_hours:g} (was {before.weekly_hours:g})")
+    if after.seniority != before.seniority:
+        out.append(f"target seniority set to {after.seniority} (was {before.seniority})")
+    if after.current_role != before.current_role and after.current_role:
+        out.append(f"current role: {after.current_role.replace('_', ' ')}")
+    if after.years_experience != before.years_experience and after.years_experience is not None:
+        out.append(f"years of experience: {after.years_experience:g}")
+    added = [p.replace("_", " ") for p in after.preferences if p not in before.preferences]
+    if added:
+        out.append("preference noted: " + ", ".join(added))
+    return out
+
+
+def _second_question(adv, question: str, reading: Reading) -> str | None:
+    """The type of a second question in the same message ("how much do they earn, and how long
+    would it take me?"), when it differs from the first; the answer points to it."""
+    parts = [p.strip() for p in re.split(r"\?|\band (?:also )?(?=how|what|which|should|is|are|do|does|will|where)\b", question) if len(p.split()) >= 3]
+    if len(parts) < 2 or reading.intent in FIXED:
+        return None
+    for guess in chat_reader(adv).guesses(parts[1:]):
+        if not guess.unsure and guess.type != reading.intent and guess.type not in FIXED + ABOUT_ME + ("follow_up",):
+            return str(guess.type)
+    return None
 
 
 def has_profile(profile: Profile) -> bool:
-    return any(s.level > 0 for s in profile.skills)
+    """The person has said something about their skills (assumed levels do not count)."""
+    return any(sk.level > 0 and sk.source != "assumed" for sk in profile.skills)
+
+
+def assumed_skills(rec: Recommendation | None) -> list[str]:
+    """Skills the recommendation assumed from the person's current role (the role prior)."""
+    if rec is None:
+        return []
+    return [sk.name or sk.skill_id for sk in rec.profile.skills if sk.source == "assumed" and sk.level > 0]
+
+
+def headings(body: str) -> list[str]:
+    return [h.strip() for h in re.findall(r"^##\s+(.*)$", body, flags=re.M)]
+
+
+def section(adv, doc_id: str, *words: str) -> Hit | None:
+    """The section of one document whose heading holds one of ``words`` (in that order of
+    preference), as a passage: the Markdown is the source of truth the index mirrors."""
+    doc = adv.kb.docs.get(doc_id)
+    if doc is None:
+        return None
+    for word in words:
+        heading = next((h for h in headings(doc.body) if word.lower() in h.lower()), None)
+        if heading is not None:
+            m = doc.meta
+            return Hit(
+                doc_id=doc.id, title=m.title, kind=m.kind, roles=list(m.roles), skills=list(m.skills),
+                section=heading, score=0.0, snippet=section_text(doc.body, heading),
+            )
+    return None
+
+
+def ranked(adv, query: str, doc_ids: list[str], k: int = 2, kind: str | None = None) -> list[Hit]:
+    """The passages of ``doc_ids`` that best answer ``query`` (hybrid search, kept to those documents)."""
+    wanted = [d for d in doc_ids if d in adv.kb.docs]
+    if not wanted:
+        return []
+    hits = adv.search(query, k=30, kind=kind)
+    return [h for h in hits if h.doc_id in wanted][:k]
+
+
+def paths(adv, ctx: TurnContext, limit: int = 2) -> list[str]:
+    """The roles a turn is about: those it names, else the person's targets, else both paths."""
+    named = [r for r in dict.fromkeys(ctx.reading.roles) if r in adv.kb.roles and r != "data_scientist"]
+    if not named and "data_scientist" in ctx.reading.roles:
+        named = ["data_scientist"]
+    return (named or [r for r in ctx.profile.target_roles if r in adv.kb.roles] or list(TARGET_ROLES))[:limit]
+
+
+def paths_of(ctx: TurnContext) -> list[str]:
+    return ctx.paths
+
+
+def transition_id(ctx: TurnContext, role: str) -> str:
+    return f"{ctx.profile.current_role or 'data_scientist'}_to_{role}"
+
+
+def _personal(adv, ctx: TurnContext) -> bool:
+    """Compute the recommendation when the profile allows figures; False when it does not."""
+    targets = _targets(ctx)
+    rec = adv.recommend(ctx.profile, targets=targets)
+    if not has_profile(ctx.profile) and not (rec.show_numbers and assumed_skills(rec)):
+        ctx.asked = rec.ask
+        return False
+    ctx.recommendation = rec
+    return True
 
 
 def _retrieve(adv, ctx: TurnContext) -> None:
-    """Gather the passages this turn may cite, by intent."""
+    """Gather the passages this turn may cite, by type."""
     r, q = ctx.reading, ctx.reading.query or ctx.question
-    role = r.roles[0] if r.roles else None
-    if r.intent in ("greeting", "out_of_scope"):
+    kind = r.intent
+    if kind in FIXED:
         return
-    if r.intent in NEEDS_PROFILE + ("profile_update",) and has_profile(ctx.profile):
-        targets = _targets(ctx)
-        rec = adv.recommend(ctx.profile, targets=targets)
-        ctx.recommendation = rec
-        top = rec.plan.role_id if rec.plan else rec.roles[0].role_id
-        for fit in rec.roles:
-            if fit.role_id in (targets or TARGET_ROLES):
-                ctx.add_hits([adv.retriever.lookup(fit.role_id, "skills requirements what good looks like")])
-        transition = f"{ctx.profile.current_role}_to_{top}"
-        ctx.add_hits([adv.retriever.lookup(transition, "staged plan what is missing")])
-        if r.intent == "plan" and rec.plan:
-            for stage in rec.plan.stages:
-                ctx.add_hits([adv.retriever.lookup(g.skill_id, "portfolio project") for g in stage.skills])
-                ctx.add_hits([adv.retriever.lookup(res, "what it covers") for res in stage.resources])
-        if r.intent == "compare":
-            ctx.comparison = adv.compare(ctx.profile, targets if targets and len(targets) > 1 else list(TARGET_ROLES))
-            for p in ctx.comparison.paths:
-                ctx.add_hits([adv.retriever.lookup(p.role_id, "skills requirements")])
-                ctx.add_hits(p.outlook)
-        return
-    if r.intent in NEEDS_PROFILE:
-        return  # the engine asks for a profile first
-    if r.intent == "role_info":
-        ctx.add_hits(adv.search(q, k=4, kind="role", role=role) if role else adv.search(q, k=4, kind="role"))
-        if role:
-            ctx.add_hits(adv.search(q, k=2, kind="transition", role=role))
-    elif r.intent == "skill_info":
+    if kind in PERSONAL + ("why",) + ABOUT_ME or (kind in GENERAL_OR_PERSONAL and has_profile(ctx.profile) and not (kind == "how_long" and r.skills)):
+        if _personal(adv, ctx):
+            _recommendation_hits(adv, ctx)
+            return
+        if kind in PERSONAL + ("why",) + ABOUT_ME:
+            return  # the engine asks for a profile first (or just notes the statement)
+    roles = paths(adv, ctx)
+    if kind == "role_info":
+        for role in roles:
+            ctx.add_hits([section(adv, role, "day to day", "does"), adv.retriever.lookup(role, q)])
+    elif kind == "day_to_day":
+        for role in roles:
+            ctx.add_hits([section(adv, role, "day to day", "does")])
+            if re.search(r"\bwho\b|\bwith\b", q, re.I):
+                ctx.add_hits([section(adv, role, "work with")])
+        ctx.add_hits(ranked(adv, q, ["remote_work_and_daily_reality"], k=1) if re.search(r"remote|hours|on.?call|meeting|stress", q, re.I) else [])
+    elif kind == "role_difference":
+        named = [x for x in dict.fromkeys(r.roles) if x in adv.kb.roles]
+        others = [x for x in named if x != "data_scientist"] or list(TARGET_ROLES)
+        if len(others) == 1 or "data_scientist" in named:
+            ctx.add_hits([section(adv, others[0], "differ")])
+        else:
+            ctx.add_hits([section(adv, role, "day to day", "does") for role in others[:2]])
+            ctx.add_hits([section(adv, role, "differ") for role in others[:2]])
+    elif kind == "pay":
+        wanted = [x for x in dict.fromkeys(r.roles) if x in adv.kb.roles] or roles
+        for role in wanted[:3]:
+            ctx.add_hits([section(adv, role, "pay", "earn")])
+        ctx.add_hits(ranked(adv, q, ["pay_and_compensation"], k=1))
+    elif kind == "education":
+        if re.search(r"certif|\bcerts?\b|exam|pl-?300|ckad|dp-?100", q, re.I):
+            ctx.add_hits(adv.search(q, k=2, kind="resource", role=roles[0] if r.roles else None))
+        ctx.add_hits(ranked(adv, q, ["degrees_and_credentials"], k=2))
+        if not ctx.hits:
+            ctx.add_hits([section(adv, role, "interview") for role in roles])
+    elif kind == "interview":
+        for role in roles:
+            prep = ranked(adv, q, [f"interviews_{transition_id(ctx, role)}"], k=1)
+            ctx.add_hits([section(adv, role, "interview"), *prep] if prep else [section(adv, role, "interview"), section(adv, transition_id(ctx, role), "interview")])
+    elif kind == "portfolio":
+        for skill in r.skills[:1]:
+            ctx.add_hits([section(adv, skill, "portfolio")])
+        for role in roles:
+            ctx.add_hits([section(adv, transition_id(ctx, role), "portfolio")])
+    elif kind == "ai_impact":
+        ctx.add_hits(ranked(adv, q, ["ai_assisted_data_work", "llms_changed_nlp_work", "llms_in_internal_production"], k=2, kind="market"))
+        if not ctx.hits:
+            ctx.add_hits(adv.search(q + " LLMs AI", k=2, kind="market"))
+    elif kind == "market":
+        ctx.add_hits(adv.search(q, k=2, kind="market"))
+    elif kind == "skill_info":
         target = _target_words(ctx)
         for sid in r.skills[:2]:
-            ctx.add_hits([adv.retriever.lookup(sid, "what it is"), adv.retriever.lookup(sid, f"why it matters for {target}")])
+            ctx.add_hits([section(adv, sid, "what"), section(adv, sid, "why", "matter") or adv.retriever.lookup(sid, f"why it matters for {target}")])
         if not r.skills:
-            ctx.add_hits(adv.search(q, k=4, kind="skill"))
-    elif r.intent == "resources":
+            ctx.add_hits(adv.search(q, k=3, kind="skill"))
+    elif kind in ("how_long", "skill_order"):
+        if kind == "skill_order":
+            ctx.add_hits(ranked(adv, q, ["which_tool_to_learn_first"], k=1))
+        for sid in r.skills[:2]:
+            ctx.add_hits([section(adv, sid, "how to learn", "learn")])
+        if not r.skills:
+            for role in roles:
+                ctx.add_hits([section(adv, transition_id(ctx, role), "staged plan", "plan")])
+    elif kind == "learn_first":
+        for role in roles:
+            ctx.add_hits([section(adv, transition_id(ctx, role), "staged plan", "plan")])
+    elif kind == "resources":
         # Resources that build the named skills, most focused first; search only when none do.
         wanted = set(r.skills)
         picked = sorted(
             (d for d in adv.kb.of_kind("resource") if wanted & set(d.meta.skills)),
             key=lambda d: (-len(wanted & set(d.meta.skills)), len(d.meta.skills), d.meta.effort_hours),
         )
-        ctx.add_hits([adv.retriever.lookup(d.id, q) for d in picked[:5]])
+        ctx.add_hits([section(adv, d.id, "covers", "what") or adv.retriever.lookup(d.id, q) for d in picked[:4]])
         if not picked:
-            ctx.add_hits(adv.search(q, k=5, kind="resource", role=role))
-    elif r.intent == "market":
-        ctx.add_hits(adv.search(q, k=5, kind="market"))
+            ctx.add_hits(adv.search(q, k=4, kind="resource", role=roles[0] if r.roles else None))
     else:
-        ctx.add_hits(adv.search(q, k=5, role=role))
+        ctx.add_hits(adv.search(q, k=3, role=roles[0] if r.roles else None))
+
+
+def _recommendation_hits(adv, ctx: TurnContext) -> None:
+    r, rec = ctx.reading, ctx.recommendation
+    targets = _targets(ctx)
+    top = rec.plan.role_id if rec.plan else rec.roles[0].role_id
+    for fit in rec.roles:
+        if fit.role_id in (targets or TARGET_ROLES):
+            ctx.add_hits([section(adv, fit.role_id, "good looks like") or adv.retriever.lookup(fit.role_id, "skills requirements")])
+    ctx.add_hits([section(adv, transition_id(ctx, top), "missing", "staged plan")])
+    if r.intent in ("plan", "learn_first") and rec.plan:
+        for stage in rec.plan.stages[:1] if not r.extra.get("more") and not WHOLE_PLAN.search(ctx.question) else rec.plan.stages:
+            ctx.add_hits([section(adv, res, "covers", "what") or adv.retriever.lookup(res, "what it covers") for res in stage.resources[:2]])
+    if r.intent == "compare":
+        ctx.comparison = adv.compare(ctx.profile, targets if targets and len(targets) > 1 else list(TARGET_ROLES))
+        ctx.add_hits([section(adv, "why_data_scientists_move_to_bi_and_mle", "choose")])
 
 
 def _target_words(ctx: TurnContext) -> str:
@@ -220,6 +406,6 @@ def _targets(ctx: TurnContext) -> list[str] | None:
     """Roles the turn asks about (not the user's current role), else the profile's targets."""
     r = ctx.reading
     asked = [role for role in dict.fromkeys(r.roles) if role != ctx.profile.current_role]
-    if asked and r.intent in NEEDS_PROFILE:
+    if asked:
         return asked
     return ctx.profile.target_roles or None

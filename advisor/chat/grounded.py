@@ -1,32 +1,65 @@
 """The default answer engine: no LLM, offline and deterministic.
 
-It writes the answer from the recommender's numbers and from sentences selected out of
-the passages retrieved for this turn. Every sentence that states a fact about a role,
-skill, resource or the market carries a citation to one of those passages.
+One writer per question type. Each answers in its first sentence and supports the answer
+with the recommender's figures or with whole passages of the documents retrieved for the
+turn; every passage and figure taken from a document carries its citation. General
+writers live in ``general.py``; the ones that need the person's profile are here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from advisor.chat.compose import Citations, select
-from advisor.chat.context import NEEDS_PROFILE, TurnContext, has_profile
+from advisor.chat import general
+from advisor.chat.compose import Citations, passage, readable
+from advisor.chat.context import NEEDS_PROFILE, TurnContext, assumed_skills
+from advisor.chat.intents import WHOLE_PLAN
 from advisor.models import Answer, Gap, RoleFit
 from advisor.prompts import load_prompt
 from knowledge.base import KnowledgeBase
-from retrieval.hit import Hit
 
 NAME = "grounded"
+LABELS = {
+    "role_info": "what a role is",
+    "day_to_day": "what the work is like day to day",
+    "role_difference": "how two roles differ",
+    "compare": "which path suits you",
+    "fit": "your fit and gaps",
+    "plan": "a learning plan for you",
+    "learn_first": "what to learn first",
+    "how_long": "how long it takes",
+    "skill_order": "which of two skills comes first",
+    "pay": "pay",
+    "education": "degrees and certificates",
+    "interview": "interviews",
+    "portfolio": "portfolio projects",
+    "market": "the job market",
+    "ai_impact": "AI and LLMs changing the work",
+    "skill_info": "what a skill or tool is",
+    "resources": "courses, books and certifications",
+    "profile_update": "updating your profile",
+    "preference": "what you prefer",
+    "correction": "correcting your profile",
+}
+WHOLE_PLAN_ASK = "show the whole plan"
 
 
 def _gap_line(g: Gap) -> str:
-    return f"{g.name} ({g.current_level}→{g.required_level}, ~{g.hours} h)"
+    return f"{g.name} (level {g.current_level} → {g.required_level}, about {g.hours} h)"
 
 
 def _list(items: list[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _weeks(fit: RoleFit) -> str:
+    full = getattr(fit, "weeks_full_plan", 0) or 0
+    out = f"about **{fit.weeks_to_ready:g} weeks to ready to apply**"
+    if full and full > fit.weeks_to_ready:
+        out += f" ({full:g} weeks for the full plan)"
+    return out
 
 
 class GroundedEngine:
@@ -45,160 +78,234 @@ class GroundedEngine:
     def answer(self, question: str, ctx: TurnContext) -> Answer:
         intent = ctx.reading.intent
         cites = Citations()
-        if intent in ("greeting", "out_of_scope"):
-            text, intent = load_prompt("help" if intent == "greeting" else "out_of_scope"), intent
-        elif intent in NEEDS_PROFILE and not has_profile(ctx.profile):
-            text, intent = load_prompt("need_profile"), "need_profile"
+        suggestions: list[str] = []
+        if intent in ("greeting", "capabilities"):
+            text = load_prompt("help")
+        elif intent == "thanks":
+            text = load_prompt("thanks")
+        elif intent == "out_of_scope":
+            text = load_prompt("out_of_scope")
+        elif intent == "clarify":
+            text = self._clarify(ctx)
+        elif intent in NEEDS_PROFILE and ctx.recommendation is None:
+            text, intent = self._need_profile(ctx), "need_profile"
         else:
-            writer = getattr(self, f"_{intent}", self._search)
-            text = writer(ctx, cites)
-            if not cites.hits and intent not in ("profile_update",):
+            writer = getattr(self, f"_{intent}", None)
+            text = writer(ctx, cites) if writer else general.WRITERS.get(intent, general.search)(self.kb, ctx, cites)
+            if intent == "plan" and ctx.recommendation and ctx.recommendation.plan and len(ctx.recommendation.plan.stages) > 1:
+                if not self._whole_plan(ctx):
+                    suggestions.append(WHOLE_PLAN_ASK)
+            if not cites.hits and intent not in ("profile_update", "preference", "correction"):
                 text = "I could not find anything in the knowledge base that answers this. " + load_prompt("help")
-        if ctx.recommendation and ctx.recommendation.warnings and intent in NEEDS_PROFILE:
-            text += "\n\n> " + " ".join(ctx.recommendation.warnings)
+                intent = "search"
+        if ctx.also and ctx.also in LABELS and intent not in ("out_of_scope", "clarify"):
+            text += f"\n\nYou also asked about {LABELS[ctx.also]}: ask that on its own and I'll answer it."
+        rec = ctx.recommendation
+        if rec and rec.warnings and intent in NEEDS_PROFILE:
+            text += "\n\n> " + " ".join(rec.warnings)
         return Answer(
-            text=text.strip(),
+            text=readable(text.strip(), self.kb),
             citations=cites.hits,
             intent=intent,
             profile=ctx.profile,
-            recommendation=ctx.recommendation,
+            recommendation=rec,
             engine=self.name,
             grounded=all(h in ctx.hits for h in cites.hits),
+            confidence=round(ctx.reading.confidence, 3),
+            suggestions=suggestions,
         )
 
-    # -- one writer per intent -----------------------------------------------------------------
+    # -- fixed replies ---------------------------------------------------------------------------
+    def _clarify(self, ctx: TurnContext) -> str:
+        options = [LABELS[a] for a in ctx.reading.alternatives if a in LABELS][:2]
+        if len(options) == 2:
+            return f"Do you mean {options[0]}, or {options[1]}?"
+        return load_prompt("clarify")
+
+    def _need_profile(self, ctx: TurnContext) -> str:
+        return ctx.asked or load_prompt("need_profile")
+
+    # -- writers that use the profile --------------------------------------------------------------
+    def _assumed_note(self, ctx: TurnContext) -> str:
+        assumed = assumed_skills(ctx.recommendation)
+        if not assumed:
+            return ""
+        return f"\n\nAssumed from your role (tell me if they are wrong): {_list(assumed[:6])}."
+
+    def _figures(self, ctx: TurnContext) -> bool:
+        rec = ctx.recommendation
+        return rec is not None and getattr(rec, "show_numbers", True)
+
     def _fit_line(self, fit: RoleFit, ctx: TurnContext, cites: Citations) -> str:
         ref = cites.cite(ctx.hit_for(fit.role_id))
         gaps = _list([_gap_line(g) for g in fit.gaps[:3]]) or "none"
+        if not self._figures(ctx):
+            return f"- **{fit.title}** {ref}: biggest gaps {gaps}."
+        total = len(fit.matched) + len(fit.transferable) + len(fit.gaps)
         return (
-            f"- **{fit.title}: {fit.fit:.0%} fit** {ref} — you meet {len(fit.matched)} of "
-            f"{len(fit.matched) + len(fit.gaps)} requirements; biggest gaps: {gaps}; "
-            f"about **{fit.weeks_to_ready:g} weeks** at {ctx.profile.weekly_hours:g} h a week."
+            f"- **{fit.title}: {fit.fit:.0%} fit** {ref}: you meet {len(fit.matched)} of {total} requirements; "
+            f"biggest gaps: {gaps}; {_weeks(fit)} at {ctx.profile.weekly_hours:g} h a week."
         )
+
+    def _shown(self, ctx: TurnContext) -> list[RoleFit]:
+        rec = ctx.recommendation
+        wanted = [r for r in ctx.reading.roles if r in {f.role_id for f in rec.roles}]
+        shown = [f for f in rec.roles if f.role_id in wanted] or [f for f in rec.roles if ctx.hit_for(f.role_id)]
+        return shown or rec.roles[:1]
 
     def _fit(self, ctx: TurnContext, cites: Citations) -> str:
         rec = ctx.recommendation
-        shown = [f for f in rec.roles if ctx.hit_for(f.role_id)]
-        lines = [f"Here is how your profile scores against each role's requirements ({rec.seniority} level):", ""]
-        lines += [self._fit_line(f, ctx, cites) for f in shown]
-        best = shown[0] if shown else rec.roles[0]
-        lines += ["", best.why, "", f"Ask me for *a plan* and I'll order the {best.title} gaps into stages at your pace."]
-        return "\n".join(lines)
+        shown = self._shown(ctx)
+        best = shown[0]
+        if self._figures(ctx):
+            gaps = _list([g.name for g in best.gaps[:3]]) or "nothing the role asks for"
+            head = f"You fit {best.title} at **{best.fit:.0%}** ({rec.seniority} level); your biggest gaps are {gaps}."
+        else:
+            head = rec.ask or f"I can list your gaps for {best.title}, but not a fit figure yet: your profile says too little."
+        lines = [head, "", *[self._fit_line(f, ctx, cites) for f in shown]]
+        lines += ["", f"Ask *why?* for what drives the score, or *make me a plan* to order the {best.title} gaps into stages."]
+        return "\n".join(lines) + self._assumed_note(ctx)
+
+    def _why(self, ctx: TurnContext, cites: Citations) -> str:
+        fit = self._shown(ctx)[0]
+        ref = cites.cite(ctx.hit_for(fit.role_id))
+        missing = sorted(fit.gaps, key=lambda g: -(g.importance * (g.required_level - g.current_level)))[:3]
+        strong = sorted(fit.matched, key=lambda m: -m.importance)[:3]
+        parts = []
+        if missing:
+            parts.append(
+                "what holds it back is "
+                + _list([f"{g.name} (importance {g.importance}/5, you are at level {g.current_level} of {g.required_level})" for g in missing])
+            )
+        if strong:
+            parts.append("what lifts it is " + _list([f"{m.name} (importance {m.importance}/5, met)" for m in strong]))
+        score = f" at {fit.fit:.0%}" if self._figures(ctx) else ""
+        head = f"{fit.title} scores{score} because {'; '.join(parts) or 'of how your levels compare with what it asks'}. {ref}".strip()
+        out = [head, "", "Each requirement counts by its importance (1-5) times how much of the required level you have."]
+        if fit.transferable:
+            out.append("Partly there: " + _list([f"{m.name} ({m.current_level} of {m.required_level})" for m in fit.transferable[:4]]) + ".")
+        return "\n".join(out) + self._assumed_note(ctx)
+
+    def _whole_plan(self, ctx: TurnContext) -> bool:
+        return bool(ctx.reading.extra.get("more") or WHOLE_PLAN.search(ctx.question))
+
+    def _stage_in_full(self, st, ctx: TurnContext, cites: Citations) -> list[str]:
+        end = st.start_week + st.weeks
+        out = [f"**Stage {st.number}, weeks {st.start_week:g}–{end:g}: {st.title}**", ""]
+        out += [f"- {_gap_line(g)}" for g in st.skills]
+        res = [f"{self.kb.docs[r].title} {cites.cite(ctx.hit_for(r))}".strip() for r in st.resources[:3] if r in self.kb.docs]
+        if res:
+            out.append(f"- Learn with: {'; '.join(res)}.")
+        if st.project:
+            out.append(f"- Prove it: {st.project}")
+        return out
 
     def _plan(self, ctx: TurnContext, cites: Citations) -> str:
         rec = ctx.recommendation
         plan = rec.plan
+        if plan is None or not plan.stages:
+            return self._fit(ctx, cites)
         fit = next(f for f in rec.roles if f.role_id == plan.role_id)
         ref = cites.cite(ctx.hit_for(plan.role_id))
-        out = [
-            f"**Your plan toward {fit.title}** {ref}: {plan.total_hours} hours, about **{plan.total_weeks:g} weeks** at "
-            f"{plan.weekly_hours:g} h a week. Prerequisites come first, then the most important, largest gaps.",
-            "",
-        ]
+        first = plan.stages[0]
+        if self._figures(ctx):
+            head = (
+                f"**Your plan toward {fit.title}** {ref}: start with {first.title.lower() if first.title else 'stage 1'} "
+                f"({_list([g.name for g in first.skills[:3]])}); {_weeks(fit)}, "
+                f"{plan.total_weeks:g} weeks for all {len(plan.stages)} stages at {plan.weekly_hours:g} h a week."
+            )
+        else:
+            head = f"**Your plan toward {fit.title}** {ref}: start with {_list([g.name for g in first.skills[:3]])}."
+        out = [head, ""]
+        whole = self._whole_plan(ctx)
         for st in plan.stages:
-            end = st.start_week + st.weeks
-            skills = _list([f"{_gap_line(g)} {cites.cite(ctx.hit_for(g.skill_id))}".strip() for g in st.skills])
-            out.append(f"{st.number}. **Weeks {st.start_week:g}–{end:g}: {st.title}** — {skills}.")
-            res = [f"{self.kb.docs[r].title} {cites.cite(ctx.hit_for(r))}".strip() for r in st.resources if r in self.kb.docs]
-            if res:
-                out.append(f"   - Learn with: {'; '.join(res)}.")
-            lead = max(st.skills, key=lambda g: g.priority)
-            out.append(f"   - Prove it: {st.project} {cites.cite(ctx.hit_for(lead.skill_id))}".rstrip())
+            if st is first or whole:
+                out += self._stage_in_full(st, ctx, cites) + [""]
+            else:
+                end = st.start_week + st.weeks
+                out.append(f"{st.number}. Weeks {st.start_week:g}–{end:g}: {st.title} ({_list([g.name for g in st.skills])})")
+        if not whole and len(plan.stages) > 1:
+            out += ["", f"Say *{WHOLE_PLAN_ASK}* to see every stage in full."]
         transition = ctx.hit_for(f"{ctx.profile.current_role}_to_{plan.role_id}")
-        if transition:
-            picked = select([transition], "plan milestone first weeks", n=1)
-            if picked:
-                out += ["", f"From the transition playbook: {picked[0][0]} {cites.cite(transition)}"]
-        return "\n".join(out)
+        if transition is not None and "missing" in transition.section.lower():
+            out += ["", f"Why these skills: {passage(transition, self.kb)} {cites.cite(transition)}"]
+        return "\n".join(out).replace("\n\n\n", "\n\n") + self._assumed_note(ctx)
+
+    def _learn_first(self, ctx: TurnContext, cites: Citations) -> str:
+        rec = ctx.recommendation
+        if rec is None or rec.plan is None or not rec.plan.stages:
+            return general.learn_first(self.kb, ctx, cites)
+        first = rec.plan.stages[0]
+        fit = next(f for f in rec.roles if f.role_id == rec.plan.role_id)
+        ref = cites.cite(ctx.hit_for(rec.plan.role_id))
+        lead = first.skills[0] if first.skills else None
+        head = f"Start with {lead.name}: it comes first in your plan toward {fit.title}. {ref}".strip() if lead else f"Start with stage 1 of your plan toward {fit.title}."
+        return "\n".join([head, "", *self._stage_in_full(first, ctx, cites), "", f"Say *{WHOLE_PLAN_ASK}* for the later stages."])
+
+    def _how_long(self, ctx: TurnContext, cites: Citations) -> str:
+        rec = ctx.recommendation
+        if rec is None or ctx.reading.skills:
+            return general.how_long(self.kb, ctx, cites)
+        fit = self._shown(ctx)[0]
+        ref = cites.cite(ctx.hit_for(fit.role_id))
+        if not self._figures(ctx):
+            return (rec.ask or load_prompt("need_profile")) + f" {ref}".rstrip()
+        head = f"For {fit.title}: {_weeks(fit)} at {ctx.profile.weekly_hours:g} hours a week ({fit.hours_to_ready} hours of study). {ref}"
+        return head + "\n\n" + "\n".join(self._fit_line(f, ctx, cites) for f in self._shown(ctx)) + self._assumed_note(ctx)
 
     def _compare(self, ctx: TurnContext, cites: Citations) -> str:
-        comp = ctx.comparison
-        fits = {f.role_id: f for f in ctx.recommendation.roles}
-        paths = [p for p in comp.paths if p.role_id in fits]
+        rec = ctx.recommendation
+        fits = {f.role_id: f for f in rec.roles}
+        paths = [p for p in ctx.comparison.paths if p.role_id in fits] if ctx.comparison else []
+        if not paths:
+            return self._fit(ctx, cites)
         best = paths[0]
         refs = " ".join(cites.cite(ctx.hit_for(p.role_id)) for p in paths)
-        lead = f"**{best.title}** fits you better today ({best.fit:.0%}"
-        if len(paths) > 1:
-            lead += f" against {paths[1].fit:.0%} for {paths[1].title}"
-        out = [f"{lead}) {refs}".rstrip(), ""]
-        for path in paths:
-            out.append(self._fit_line(fits[path.role_id], ctx, cites))
-            for sentence, hit in select(path.outlook, f"{path.title} demand outlook future", n=1):
-                out.append(f"  - Outlook: {sentence} {cites.cite(hit)}")
-        prefs = ctx.profile.preferences
-        if "business_facing" in prefs and "engineering" not in prefs:
-            out += ["", "You said you enjoy business-facing work, which points to the BI path if the fits are close."]
-        elif "engineering" in prefs and "business_facing" not in prefs:
-            out += ["", "You said you enjoy engineering work, which points to the ML engineering path if the fits are close."]
-        return "\n".join(out)
+        if self._figures(ctx):
+            lead = f"**{best.title}** fits you better today ({best.fit:.0%}"
+            if len(paths) > 1:
+                lead += f" against {paths[1].fit:.0%} for {paths[1].title}"
+            lead += ")."
+        else:
+            lead = rec.ask or "I need a little more about your skills before I can say which path fits you better."
+        out = [f"{lead} {refs}".strip(), ""]
+        out += [self._fit_line(fits[p.role_id], ctx, cites) for p in paths]
+        choose = next((h for h in ctx.hits if h.kind == "market"), None)
+        if choose is not None:
+            out += ["", f"How to choose: {passage(choose, self.kb)} {cites.cite(choose)}"]
+        lean = getattr(rec, "lean", None)
+        if lean:
+            out += ["", f"What you said you prefer leans toward {self.kb.docs[lean].title if lean in self.kb.docs else lean}."]
+        return "\n".join(out) + self._assumed_note(ctx)
+
+    def _changed(self, ctx: TurnContext, cites: Citations) -> str:
+        rec = ctx.recommendation
+        if not rec:
+            return ""
+        shown = [f for f in rec.roles if ctx.hit_for(f.role_id)][:2]
+        if not shown or not self._figures(ctx):
+            return ""
+        parts = [f"{f.title} {f.fit:.0%} {cites.cite(ctx.hit_for(f.role_id))}" for f in shown]
+        return " Your fit now: " + "; ".join(parts) + "."
 
     def _profile_update(self, ctx: TurnContext, cites: Citations) -> str:
         if not ctx.changes:
             return "Thanks. I didn't find a skill, level or weekly-hours figure in that to update; try e.g. *\"I also know dbt (some)\"* or *\"I have 10 hours a week\"*."
-        out = ["Noted, I've updated your profile: " + "; ".join(ctx.changes) + "."]
-        rec = ctx.recommendation
-        if rec:
-            shown = [f for f in rec.roles if ctx.hit_for(f.role_id)][:2]
-            if shown:
-                parts = [f"{f.title} {f.fit:.0%} {cites.cite(ctx.hit_for(f.role_id))}" for f in shown]
-                out.append("Your fit now: " + "; ".join(parts) + ".")
-        return " ".join(out)
+        return "Noted, I've updated your profile: " + "; ".join(ctx.changes) + "." + self._changed(ctx, cites)
 
-    def _role_info(self, ctx: TurnContext, cites: Citations) -> str:
-        hits = ctx.hits
-        title = self.kb.docs[ctx.reading.roles[0]].title if ctx.reading.roles and ctx.reading.roles[0] in self.kb.docs else None
-        return self._paragraph(hits, ctx.reading.query or ctx.question, cites, heading=title, n=5)
+    def _correction(self, ctx: TurnContext, cites: Citations) -> str:
+        if not ctx.changes:
+            return "I couldn't tell what to change from that. Tell me the skill and the level, e.g. *\"my SQL is basic\"* or *\"remove Docker\"*."
+        return "Corrected. What changed in your profile: " + "; ".join(ctx.changes) + "." + self._changed(ctx, cites)
 
-    def _skill_info(self, ctx: TurnContext, cites: Citations) -> str:
-        out = []
-        for sid in ctx.reading.skills[:2]:
-            skill = self.kb.skills.get(sid)
-            hit = ctx.hit_for(sid)
-            if not skill or not hit:
-                continue
-            own = [h for h in ctx.hits if h.doc_id == sid]
-            text = self._paragraph(own, ctx.reading.query or ctx.question, cites, heading=skill.title, n=4)
-            have = ctx.profile.level(sid)
-            nxt = min(have + 1, 4)
-            ref = cites.cite(hit)
-            text += (
-                f"\n\nLevel {nxt} means: {skill.levels[nxt]} {ref} Getting from level {have} to {nxt} takes about "
-                f"{skill.hours_between(have, nxt)} hours."
-            )
-            out.append(text)
-        if not out:
-            return self._search(ctx, cites)
-        return "\n\n".join(out)
-
-    def _resources(self, ctx: TurnContext, cites: Citations) -> str:
-        lines, seen = [], set()
-        for hit in ctx.hits:
-            doc = self.kb.docs.get(hit.doc_id)
-            if doc is None or doc.kind != "resource" or doc.id in seen:
-                continue
-            seen.add(doc.id)
-            m = doc.meta
-            picked = select([hit], "what it covers", n=1)
-            what = f" {picked[0][0]}" if picked else ""
-            lines.append(f"- **{m.title}** — {m.resource_type}, {m.level}, ~{m.effort_hours} h, {m.cost}.{what} {cites.cite(hit)}")
-            if len(lines) == 5:
-                break
-        if not lines:
-            return self._search(ctx, cites)
-        about = _list([self.kb.docs[s].title for s in ctx.reading.skills if s in self.kb.docs]) or "this"
-        return f"Good places to learn {about}:\n\n" + "\n".join(lines)
-
-    def _market(self, ctx: TurnContext, cites: Citations) -> str:
-        text = self._paragraph(ctx.hits, ctx.reading.query or ctx.question, cites, n=5)
-        return "These are viewpoints from our sources, with their reasoning, not certainties.\n\n" + text
-
-    def _search(self, ctx: TurnContext, cites: Citations) -> str:
-        return self._paragraph(ctx.hits, ctx.reading.query or ctx.question, cites, n=4)
-
-    def _paragraph(self, hits: list[Hit], query: str, cites: Citations, heading: str | None = None, n: int = 4) -> str:
-        picked = select(hits, query, n=n)
-        body = " ".join(f"{s} {cites.cite(h)}" for s, h in picked)
-        return f"**{heading}**\n\n{body}" if heading and body else body
+    def _preference(self, ctx: TurnContext, cites: Citations) -> str:
+        prefs = [c for c in ctx.changes if c.startswith("preference")]
+        said = "; ".join(prefs) if prefs else "noted what you like and dislike"
+        lean = getattr(ctx.recommendation, "lean", None) if ctx.recommendation else None
+        text = f"Noted ({said}). A preference never sets a skill level: your skills stay as they were."
+        if lean and lean in self.kb.docs:
+            text += f" It leans the comparison toward {self.kb.docs[lean].title}."
+        return text
 
 
 def stream_answer(answer: Answer) -> Iterator[str | Answer]:

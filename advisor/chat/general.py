@@ -1,0 +1,347 @@
+"""Writers for general questions (no profile needed): each answers in its first sentence, then
+supports the answer with whole passages of the documents retrieved for the turn, cited.
+
+A writer takes the knowledge base, the turn's context and the citation list, and returns
+Markdown, or ``""`` when the passages it needs were not found (the engine then says so).
+"""
+
+from __future__ import annotations
+
+import re
+
+from advisor.chat.compose import Citations, lead_sentence, paragraphs, passage, readable
+from advisor.chat.context import TurnContext, paths_of
+from knowledge.base import KnowledgeBase
+from retrieval.hit import Hit
+
+LEVEL_WORDS = {1: "basic", 2: "working", 3: "proficient", 4: "expert"}
+
+
+def _title(kb: KnowledgeBase, doc_id: str) -> str:
+    doc = kb.docs.get(doc_id)
+    return doc.title if doc is not None else doc_id.replace("_", " ")
+
+
+def _hits(ctx: TurnContext, doc_id: str) -> list[Hit]:
+    return [h for h in ctx.hits if h.doc_id == doc_id]
+
+
+def _quoted(hit: Hit, kb: KnowledgeBase, cites: Citations, n: int = 1, skip_lead: bool = False) -> str:
+    """A whole passage with its citation; ``skip_lead`` drops a first sentence already used as the answer."""
+    text = passage(hit, kb, n=n)
+    if skip_lead:
+        lead = readable(lead_sentence(text), kb)
+        rest = text[len(lead) :].strip() if text.startswith(lead) else text
+        text = rest
+    return f"{text} {cites.cite(hit)}".strip() if text else ""
+
+
+def _section_of(ctx: TurnContext, doc_id: str, word: str) -> Hit | None:
+    return next((h for h in ctx.hits if h.doc_id == doc_id and word in h.section.lower()), None)
+
+
+def role_info(kb, ctx: TurnContext, cites: Citations) -> str:
+    out = []
+    for role in paths_of(ctx):
+        hits = _hits(ctx, role)
+        if not hits:
+            continue
+        main = hits[0]
+        text = passage(main, kb)
+        out.append(f"**{_title(kb, role)}.** {text} {cites.cite(main)}")
+        extra = next((h for h in hits[1:] if h.section != main.section), None)
+        if extra is not None and len(paths_of(ctx)) == 1:
+            out.append(_quoted(extra, kb, cites))
+    return "\n\n".join(out)
+
+
+def day_to_day(kb, ctx: TurnContext, cites: Citations) -> str:
+    out = []
+    roles = paths_of(ctx)
+    for role in roles:
+        for hit in _hits(ctx, role):
+            name = f"**{_title(kb, role)}.** " if len(roles) > 1 and "day" in hit.section.lower() else ""
+            out.append(f"{name}{passage(hit, kb)} {cites.cite(hit)}")
+    out += [_quoted(h, kb, cites) for h in ctx.hits if h.kind == "market"][:1]
+    return "\n\n".join(out)
+
+
+def role_difference(kb, ctx: TurnContext, cites: Citations) -> str:
+    differ = [h for h in ctx.hits if "differ" in h.section.lower()]
+    daily = [h for h in ctx.hits if "differ" not in h.section.lower()]
+    if not differ and not daily:
+        return ""
+    out = []
+    if len(daily) >= 2:
+        # Two paths: each role's own first sentence says what it is for; together they are the answer.
+        out.append(" ".join(f"{readable(lead_sentence(h.snippet), kb)} {cites.cite(h)}" for h in daily[:2]))
+        out += [_quoted(h, kb, cites) for h in differ[:2]]
+    else:
+        out += [_quoted(h, kb, cites) for h in differ[:1]]
+    return "\n\n".join(x for x in out if x)
+
+
+def pay(kb, ctx: TurnContext, cites: Citations) -> str:
+    """Each role's official median (with its source and year), side by side; a role without a
+    figure of its own says so in its document's words."""
+    lines, amounts, sources = [], [], []
+    for hit in [h for h in ctx.hits if h.kind == "role"]:
+        role = kb.roles.get(hit.doc_id)
+        if role is None:
+            continue
+        wage = getattr(role, "median_wage", None)
+        if wage is None:
+            lines.append(f"- **{role.title}**: {passage(hit, kb)} {cites.cite(hit)}")
+            continue
+        amounts.append((role.title, wage.amount_usd))
+        lines.append(f"- **{role.title}: ${wage.amount_usd:,} a year**, the median for {wage.occupation} {cites.cite(hit)}")
+        sources.append(wage.source)
+    if not lines:
+        return answered(kb, ctx.hits, cites, n=1)
+    if len(amounts) >= 2:
+        (a, x), (b, y) = amounts[0], amounts[1]
+        if x == y:
+            head = f"At the median, {a} and {b} pay the same in the official figures: ${x:,} a year."
+        else:
+            hi, lo = (amounts[0], amounts[1]) if x > y else (amounts[1], amounts[0])
+            head = f"At the median, {hi[0]} pays about ${hi[1] - lo[1]:,} a year more than {lo[0]} (${hi[1]:,} against ${lo[1]:,})."
+    elif amounts:
+        head = f"The official median for {amounts[0][0]} is ${amounts[0][1]:,} a year."
+    else:
+        head = "There is no official median for that role on its own; the nearest official figure and what surveys say:"
+    body = [head, "", *lines]
+    if sources:
+        body += ["", "Source: " + "; ".join(dict.fromkeys(sources)) + "."]
+    caveat = next((h for h in ctx.hits if h.kind == "market"), None)
+    if caveat is not None:
+        body += ["", f"What the figures leave out: {_quoted(caveat, kb, cites)}"]
+    return "\n".join(body)
+
+
+def answered(kb, hits: list[Hit], cites: Citations, n: int = 2) -> str:
+    """Question-led sections answer in their first sentence: the best one whole, then one more
+    under its heading."""
+    out = []
+    for i, hit in enumerate(hits[:n]):
+        text = _quoted(hit, kb, cites)
+        if not text:
+            continue
+        out.append(text if i == 0 else f"**{hit.section}** {text}")
+    return "\n\n".join(out)
+
+
+def education(kb, ctx: TurnContext, cites: Citations) -> str:
+    certs = [h for h in ctx.hits if h.kind == "resource"]
+    others = [h for h in ctx.hits if h.kind != "resource"]
+    out = []
+    if certs:
+        hit = certs[0]
+        m = kb.docs[hit.doc_id].meta
+        out.append(f"**{m.title}** ({m.resource_type}, {m.level}, about {m.effort_hours} hours, {m.cost}): {_quoted(hit, kb, cites)}")
+    body = answered(kb, others, cites, n=1 if out else 2)
+    return "\n\n".join(x for x in [*out, body] if x)
+
+
+def interview(kb, ctx: TurnContext, cites: Citations) -> str:
+    out = []
+    for role in paths_of(ctx):
+        own = _section_of(ctx, role, "interview")
+        if own is not None:
+            out.append(f"**{_title(kb, role)}.** {passage(own, kb)} {cites.cite(own)}")
+        moving = next((h for h in ctx.hits if h.kind == "transition" and h.doc_id.endswith(f"_to_{role}")), None)
+        if moving is not None:
+            out.append(f"Coming from data science: {passage(moving, kb)} {cites.cite(moving)}")
+    return "\n\n".join(out)
+
+
+def portfolio(kb, ctx: TurnContext, cites: Citations) -> str:
+    out = []
+    for hit in ctx.hits:
+        items = paragraphs(hit.snippet)
+        if hit.kind == "skill":
+            out.append(f"For {_title(kb, hit.doc_id)}: {readable(items[0], kb)} {cites.cite(hit)}" if items else "")
+            continue
+        role = hit.doc_id.split("_to_")[-1]
+        shown = [readable(i, kb) for i in items[:2]]
+        if not shown:
+            continue
+        out.append(f"Projects that prove you are ready for {_title(kb, role)} work {cites.cite(hit)}:\n\n" + "\n".join(shown))
+        if len(items) > 2:
+            out.append(f"The same source lists {len(items) - 2} more; ask for *more portfolio projects* to see them.")
+    return "\n\n".join(x for x in out if x)
+
+
+def market(kb, ctx: TurnContext, cites: Citations) -> str:
+    body = answered(kb, ctx.hits, cites, n=2)
+    return f"{body}\n\nThese are viewpoints from our sources, with their reasoning, not certainties." if body else ""
+
+
+ai_impact = market
+
+
+def skill_info(kb, ctx: TurnContext, cites: Citations) -> str:
+    out = []
+    for sid in ctx.reading.skills[:2]:
+        skill = kb.skills.get(sid)
+        own = _hits(ctx, sid)
+        if not skill or not own:
+            continue
+        text = "\n\n".join(_quoted(h, kb, cites) for h in own[:2])
+        have = ctx.profile.level(sid)
+        nxt = min(have + 1, 4)
+        text += (
+            f"\n\nLevel {nxt} ({LEVEL_WORDS[nxt]}) means: {skill.levels[nxt]} {cites.cite(own[0])} Getting from level {have} to {nxt} "
+            f"takes about {skill.hours_between(have, nxt)} hours."
+        )
+        out.append(f"**{skill.title}**\n\n{text}")
+    if not out and ctx.hits:
+        out = [_quoted(h, kb, cites) for h in ctx.hits[:2]]
+    return "\n\n".join(out)
+
+
+def job_ready_level(kb, ctx: TurnContext, skill_id: str) -> tuple[int, str | None]:
+    """The level the roles in question ask of a skill (the highest), and which role asks it."""
+    best, who = 0, None
+    for role in paths_of(ctx):
+        doc = kb.roles.get(role)
+        for req in getattr(doc, "requirements", []):
+            members = getattr(req, "members", None) or [getattr(req, "skill", None)]
+            if skill_id in members:
+                level = req.level_for(ctx.profile.seniority)
+                if level > best:
+                    best, who = level, role
+    return (best, who) if best else (3, None)
+
+
+def how_long(kb, ctx: TurnContext, cites: Citations) -> str:
+    hours_week = ctx.profile.weekly_hours
+    out = []
+    for sid in ctx.reading.skills[:2]:
+        skill = kb.skills.get(sid)
+        if skill is None:
+            continue
+        have = ctx.profile.level(sid)
+        target, role = job_ready_level(kb, ctx, sid)
+        target = max(target, min(have + 1, 4))
+        hours = skill.hours_between(have, target)
+        weeks = hours / hours_week
+        hit = next(iter(_hits(ctx, sid)), None)
+        why = f"the level {_title(kb, role)} roles ask for" if role else "the level most job postings expect"
+        out.append(
+            f"About **{hours} hours** to take {skill.title} from level {have} to level {target} ({LEVEL_WORDS[target]}, {why}): "
+            f"roughly **{weeks:.0f} weeks** at {hours_week:g} hours a week. {cites.cite(hit)}".strip()
+        )
+        out.append(f"Level {target} means: {skill.levels[target]}")
+    if ctx.reading.skills and out:
+        hit = next(iter(_hits(ctx, ctx.reading.skills[0])), None)
+        if hit is not None:
+            out.append(f"How to get there: {_quoted(hit, kb, cites)}")
+        return "\n\n".join(out)
+    # A move rather than a skill: the transition playbook's own estimate.
+    for hit in [h for h in ctx.hits if h.kind == "transition"][:2]:
+        paras = paragraphs(hit.snippet)
+        if paras:
+            role = hit.doc_id.split("_to_")[-1]
+            out.append(f"For {_title(kb, role)}: {readable(paras[0], kb)} {cites.cite(hit)}")
+    if out:
+        out.append("Tell me your skills and weekly hours and I'll work out the weeks for you.")
+    return "\n\n".join(out)
+
+
+def prerequisites_of(kb, skill_id: str, seen: set[str] | None = None) -> set[str]:
+    seen = set() if seen is None else seen
+    for p in getattr(kb.skills.get(skill_id), "prerequisites", []):
+        if p not in seen:
+            seen.add(p)
+            prerequisites_of(kb, p, seen)
+    return seen
+
+
+def skill_order(kb, ctx: TurnContext, cites: Citations) -> str:
+    named = [s for s in ctx.reading.skills if s in kb.skills][:2]
+    if len(named) < 2:
+        return how_long(kb, ctx, cites)
+    a, b = named
+    sa, sb = kb.skills[a], kb.skills[b]
+    have_a, have_b = ctx.profile.level(a), ctx.profile.level(b)
+    ha, hb = sa.hours_between(have_a, max(2, have_a)), sb.hours_between(have_b, max(2, have_b))
+    if a in prerequisites_of(kb, b):
+        head = f"Learn {sa.title} first: {sb.title} builds on it (it is a prerequisite in the knowledge base)."
+    elif b in prerequisites_of(kb, a):
+        head = f"Learn {sb.title} first: {sa.title} builds on it (it is a prerequisite in the knowledge base)."
+    else:
+        first, second = (sa, sb) if ha <= hb else (sb, sa)
+        head = (
+            f"Neither needs the other, so start with {first.title}, the smaller step: about {min(ha, hb)} hours to a working level, "
+            f"against {max(ha, hb)} for {second.title}."
+        )
+    harder = sa if sa.hours_between(0, 3) > sb.hours_between(0, 3) else sb
+    lines = [head, ""]
+    for sid, skill, have in ((a, sa, have_a), (b, sb, have_b)):
+        hit = next(iter(_hits(ctx, sid)), None)
+        lines.append(
+            f"- **{skill.title}**: {skill.hours_between(have, max(2, have))} h to working level (2), "
+            f"{skill.hours_between(have, max(3, have))} h to proficient (3) from your level {have}. {cites.cite(hit)}".rstrip()
+        )
+    lines += ["", f"{harder.title} is the bigger effort overall (more hours to reach proficient)."]
+    advice = next((h for h in ctx.hits if h.kind == "market"), None)
+    if advice is not None:
+        lines += ["", f"From our sources: {_quoted(advice, kb, cites)}"]
+    return "\n".join(lines)
+
+
+def learn_first(kb, ctx: TurnContext, cites: Citations) -> str:
+    out = []
+    for hit in [h for h in ctx.hits if h.kind == "transition"][:2]:
+        role = hit.doc_id.split("_to_")[-1]
+        stages = [p for p in paragraphs(hit.snippet) if re.match(r"^\d+[.)]\s", p)]
+        if not stages:
+            continue
+        first = readable(re.sub(r"^\d+[.)]\s+", "", stages[0]), kb)
+        m = re.match(r"\*\*(.+?)\*\*\s*(.*)", first)
+        name, rest = (m.group(1).rstrip("."), m.group(2)) if m else (lead_sentence(first), first)
+        out.append(f"For {_title(kb, role)}, start with **{name}**. {rest} {cites.cite(hit)}")
+    if out:
+        out.append("That is the general order for a data scientist; tell me your skills and I'll start the plan where your own gaps are.")
+    return "\n\n".join(out)
+
+
+def resources(kb, ctx: TurnContext, cites: Citations) -> str:
+    lines, seen = [], set()
+    for hit in ctx.hits:
+        doc = kb.docs.get(hit.doc_id)
+        if doc is None or doc.kind != "resource" or doc.id in seen:
+            continue
+        seen.add(doc.id)
+        m = doc.meta
+        what = lead_sentence(passage(hit, kb))
+        lines.append(f"- **{m.title}** ({m.resource_type}, {m.level}, about {m.effort_hours} h, {m.cost}): {what} {cites.cite(hit)}")
+        if len(lines) == 4:
+            break
+    if not lines:
+        return ""
+    about = " and ".join(kb.docs[s].title for s in ctx.reading.skills if s in kb.docs) or "this"
+    return f"Good places to learn {about}:\n\n" + "\n".join(lines)
+
+
+def search(kb, ctx: TurnContext, cites: Citations) -> str:
+    return "\n\n".join(_quoted(h, kb, cites) for h in ctx.hits[:2])
+
+
+WRITERS = {
+    "role_info": role_info,
+    "day_to_day": day_to_day,
+    "role_difference": role_difference,
+    "pay": pay,
+    "education": education,
+    "interview": interview,
+    "portfolio": portfolio,
+    "market": market,
+    "ai_impact": ai_impact,
+    "skill_info": skill_info,
+    "how_long": how_long,
+    "skill_order": skill_order,
+    "learn_first": learn_first,
+    "resources": resources,
+    "search": search,
+}
