@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from advisor.errors import BadInput
+from advisor.report import plan_summary, recommendation_markdown
 from advisor.settings import Settings, load_settings
 from retrieval.index import IndexUnavailable
 from retrieval.lock import StoreLocked
@@ -115,18 +116,28 @@ def _roles_arg(value: str | None) -> list[str] | None:
     return [r.strip() for r in value.split(",") if r.strip()] if value else None
 
 
+def _read_profile(adv, source, no_prior: bool):
+    """The profile, with the role prior switched off when asked (``--no-prior``)."""
+    if not no_prior:
+        return adv.profile(source)
+    from advisor.models import Profile
+
+    return adv.profile(source, base=Profile(role_prior=False))
+
+
 def cmd_profile(args, settings: Settings) -> int:
     source = _profile_source(args, settings)
     adv = _load_advisor(settings, quiet=True)
-    profile = adv.profile(source)
+    profile = _read_profile(adv, source, args.no_prior)
     if args.json:
         print(profile.model_dump_json(indent=2))
         return 0
     ex = profile.extraction
     if ex:
         print(f"confidence {ex.confidence:.0%}: {ex.reason}")
-    for s in sorted(profile.skills, key=lambda s: (-s.level, s.skill_id)):
-        print(f"  {s.name:<48} level {s.level}   from: \"{'; '.join(s.evidence)[:90]}\"")
+    for s in sorted(profile.skills, key=lambda s: (s.source != "stated", -s.level, s.skill_id)):
+        said = f"from: \"{'; '.join(s.evidence)[:90]}\"" if s.source == "stated" else s.evidence[-1]
+        print(f"  {s.name:<48} level {s.level}   {said}")
     print(f"weekly hours {profile.weekly_hours:g}; current role {profile.current_role}; seniority target {profile.seniority}")
     return 0
 
@@ -134,25 +145,28 @@ def cmd_profile(args, settings: Settings) -> int:
 def cmd_recommend(args, settings: Settings) -> int:
     source = _profile_source(args, settings)
     adv = _load_advisor(settings, quiet=True)
-    rec = adv.recommend(source, targets=_roles_arg(args.targets), hours=args.hours, seniority=args.seniority)
+    profile = _read_profile(adv, source, args.no_prior)
+    rec = adv.recommend(profile, targets=_roles_arg(args.targets), hours=args.hours, seniority=args.seniority)
     if args.json:
         print(rec.model_dump_json(indent=2))
         return 0
     if args.markdown:
-        from advisor.report import recommendation_markdown
-
         print(recommendation_markdown(rec, adv.kb))
         return 0
     for w in rec.warnings:
         print(f"warning: {w}")
-    print(f"{'role':<34}{'fit':>6}{'matched':>9}{'gaps':>6}{'weeks to ready':>16}")
+    if not rec.show_numbers:
+        print(rec.ask)
+        return 0
+    print(f"{'role':<34}{'fit':>6}{'met':>5}{'gaps':>6}{'weeks to ready to apply':>25}{'weeks full plan':>17}")
     for f in rec.roles:
-        print(f"{f.title:<34}{f.fit:>6.0%}{len(f.matched):>9}{len(f.gaps):>6}{f.weeks_to_ready:>16g}")
+        print(f"{f.title:<34}{f.fit:>6.0%}{len(f.matched):>5}{len(f.gaps):>6}{f.weeks_to_ready:>25g}{f.weeks_full_plan:>17g}")
     plan = rec.plan
     if plan:
-        print(f"\nPlan toward {plan.role_id} at {plan.weekly_hours:g} h/week: {plan.total_hours} h, {plan.total_weeks:g} weeks")
+        print(f"\nPlan toward {adv.kb.roles[plan.role_id].title}. {plan_summary(plan)}")
         for st in plan.stages:
-            print(f"  {st.number}. weeks {st.start_week:g}-{st.start_week + st.weeks:g}  {st.title}")
+            part = "core" if st.core else "plus"
+            print(f"  {st.number}. weeks {st.start_week:g}-{st.end_week:g}  {st.title} ({part})")
             for g in st.skills:
                 print(f"       {g.name} {g.current_level}->{g.required_level} ({g.hours} h, importance {g.importance})")
             if st.resources:
@@ -297,6 +311,8 @@ def build_parser() -> argparse.ArgumentParser:
         g.add_argument("--resume", help="a resume file: .txt, .md, .pdf or .docx")
         if json_profile:
             g.add_argument("--profile", help="a profile JSON file")
+        s.add_argument("--no-prior", action="store_true",
+                       help="do not assume the typical levels of your current role for skills you did not mention")
 
     s = sub.add_parser("recommend", help="role fit, gaps and a learning plan for a profile")
     profile_inputs(s)

@@ -252,7 +252,7 @@ class SkillExtractor:
                 continue
             neg = _NEGATION.search(clause)
             liking = self.lexicon.feeling(clause)
-            if liking and not self.lexicon.usage.search(clause):
+            if liking and not neg and not self.lexicon.usage.search(clause):
                 continue  # "I actually hate dashboards" states a preference, not a skill
             unclaimed = _NOT_CLAIMED.search(clause, liking.end()) if liking else None
             cue_level: int | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from advisor.models import Recommendation, RoleFit
+from advisor.models import Plan, Recommendation, RoleFit
 from knowledge.base import KnowledgeBase
 
 LEVEL_NAMES = {0: "none", 1: "basic", 2: "working", 3: "proficient", 4: "expert"}
@@ -15,8 +15,16 @@ def _cell(text: object) -> str:
     return " ".join(str(text).split()).replace("|", "\\|")
 
 
-def _weeks(start: float, length: float) -> str:
-    return f"weeks {start:g}–{start + length:g}"
+def _weeks(start: float, end: float) -> str:
+    return f"weeks {start:g}–{end:g}"
+
+
+def plan_summary(plan: Plan) -> str:
+    """One sentence that every face uses for the two figures of a plan."""
+    ready = (f"ready to apply after {plan.hours_to_ready} study hours (about {plan.weeks_to_ready:g} weeks)"
+             if plan.hours_to_ready else "you are ready to apply now")
+    return (f"At {plan.weekly_hours:g} hours a week: {ready}; the full plan, with the plus skills, "
+            f"takes {plan.total_hours} hours (about {plan.total_weeks:g} weeks).")
 
 
 def _resource_line(rid: str, kb: KnowledgeBase | None) -> str:
@@ -33,9 +41,9 @@ def _resource_line(rid: str, kb: KnowledgeBase | None) -> str:
 
 
 def _fit_table(roles: list[RoleFit]) -> list[str]:
-    lines = ["| Role | Fit | Matched | Gaps | Weeks to ready |", "|---|---:|---:|---:|---:|"]
+    lines = ["| Role | Fit | Requirements met | Gaps | Weeks to ready to apply | Weeks for the full plan |", "|---|---:|---:|---:|---:|---:|"]
     for f in roles:
-        lines.append(f"| {_cell(f.title)} | {f.fit:.0%} | {len(f.matched)} | {len(f.gaps)} | {f.weeks_to_ready:g} |")
+        lines.append(f"| {_cell(f.title)} | {f.fit:.0%} | {len(f.matched)} | {len(f.gaps)} | {f.weeks_to_ready:g} | {f.weeks_full_plan:g} |")
     return lines
 
 
@@ -61,20 +69,24 @@ def recommendation_markdown(rec: Recommendation, kb: KnowledgeBase | None = None
         out += ["| Skill | Level | Evidence |", "|---|---|---|"]
         for s in sorted(profile.skills, key=lambda s: (-s.level, s.name or s.skill_id)):
             evidence = "; ".join(s.evidence) or "—"
-            out.append(f"| {_cell(s.name or s.skill_id)} | {s.level} ({LEVEL_NAMES[s.level]}) | {_cell(evidence)} |")
+            said = "" if s.source == "stated" else f" *{s.source}*"
+            out.append(f"| {_cell(s.name or s.skill_id)} | {s.level} ({LEVEL_NAMES[s.level]}){said} | {_cell(evidence)} |")
     else:
         out.append("No skills recorded yet: every requirement counts as a gap.")
     out.append("")
 
+    if not rec.show_numbers:
+        out += ["## Fit by role", "", rec.ask or "", ""]
+        return "\n".join(out).rstrip() + "\n"
     out += ["## Fit by role", ""] + _fit_table(rec.roles) + [""]
     out += [f"- {f.why}" for f in rec.roles if f.why] + [""]
 
     if chosen:
         out += [f"## Gaps for {chosen.title}", ""]
         if chosen.gaps:
-            out += ["| Skill | You | Needed | Importance | Hours |", "|---|---:|---:|---:|---:|"]
+            out += ["| Skill | You | Needed | Core or plus | Importance | Hours |", "|---|---:|---:|---|---:|---:|"]
             for g in chosen.gaps:
-                out.append(f"| {_cell(g.name)} | {g.current_level} | {g.required_level} | {g.importance} | {g.hours} |")
+                out.append(f"| {_cell(g.name)} | {g.current_level} | {g.required_level} | {g.need} | {g.importance} | {g.hours} |")
         else:
             out.append("None: you meet every requirement.")
         out.append("")
@@ -83,11 +95,12 @@ def recommendation_markdown(rec: Recommendation, kb: KnowledgeBase | None = None
         out += [
             "## Learning plan",
             "",
-            f"{plan.total_hours} study hours, about {plan.total_weeks:g} weeks at {plan.weekly_hours:g} hours a week.",
+            plan_summary(plan),
             "",
         ]
         for st in plan.stages:
-            out += [f"### Stage {st.number}: {st.title} ({_weeks(st.start_week, st.weeks)}, {st.hours} h)", "", "Skills:"]
+            part = "core" if st.core else "plus"
+            out += [f"### Stage {st.number}: {st.title} ({_weeks(st.start_week, st.end_week)}, {st.hours} h, {part})", "", "Skills:"]
             out += [f"- {g.name}: level {g.current_level} → {g.required_level} (~{g.hours} h)" for g in st.skills]
             if st.resources:
                 out += ["", "Resources:"] + [_resource_line(r, kb) for r in st.resources]

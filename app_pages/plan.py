@@ -7,7 +7,7 @@ import streamlit as st
 from app_pages.helpers import profile_edits
 from advisor.errors import BadInput
 from advisor.models import Gap, PlanStage
-from advisor.report import recommendation_markdown
+from advisor.report import plan_summary, recommendation_markdown
 from app_pages.helpers.charts import chart_height, fit_chart, gaps_frame, levels_chart, timeline_chart
 from app_pages.common import advisor, get_profile, init_state, set_profile, show_citations
 from app_pages.sidebar import profile_sidebar
@@ -76,6 +76,9 @@ rec = adv.recommend(profile, targets=[target] + [r for r in role_ids if r != tar
 chosen = next(f for f in rec.roles if f.role_id == target)
 for warning in rec.warnings:
     st.warning(warning)
+if not rec.show_numbers:
+    st.info(rec.ask)
+    st.stop()
 
 left, right = st.columns([3, 2])
 with left:
@@ -85,8 +88,9 @@ with right:
     st.subheader(chosen.title)
     a, b, c = st.columns(3)
     a.metric("Fit now", f"{chosen.fit:.0%}")
-    b.metric("Weeks to ready", f"{chosen.weeks_to_ready:g}", help="Weeks of study, in plan order, until your fit reaches 80%")
-    c.metric("Hours a week", f"{profile.weekly_hours:g}")
+    b.metric("Weeks to ready to apply", f"{chosen.weeks_to_ready:g}", help="Weeks of study until every core requirement is met")
+    c.metric("Weeks for the full plan", f"{chosen.weeks_full_plan:g}", help="Core and plus requirements, at your weekly hours")
+    st.caption(f"At {profile.weekly_hours:g} hours a week.")
     st.write(chosen.why)
 
 st.subheader(f"Your levels against {chosen.title}")
@@ -110,7 +114,7 @@ else:
 plan = rec.plan
 st.subheader("Learning plan")
 if plan and plan.stages:
-    st.caption(f"{plan.total_hours} study hours: about {plan.total_weeks:g} weeks at {plan.weekly_hours:g} hours a week.")
+    st.caption(plan_summary(plan))
     _chart(timeline_chart(plan))
     for stage in plan.stages:
         _stage(stage)
@@ -136,7 +140,7 @@ if len(paths) > 1:
             st.markdown(f"#### {path.title}")
             a, b = st.columns(2)
             a.metric("Fit", f"{path.fit:.0%}")
-            b.metric("Weeks to ready", f"{path.weeks_to_ready:g}")
+            b.metric("Weeks to ready to apply", f"{path.weeks_to_ready:g}")
             if path.top_gaps:
                 st.markdown("**Top gaps**\n\n" + "\n".join(f"- {g.name} ({g.current_level} → {g.required_level}, ~{g.hours} h)" for g in path.top_gaps))
             else:

@@ -71,8 +71,11 @@ def _fit_summary(adv, profile: Profile) -> None:
     if not roles:
         return
     rec = adv.recommend(profile, targets=roles)
+    if not rec.show_numbers:
+        st.info(rec.ask)
+        return
     for fit in rec.roles:
-        st.progress(fit.fit, text=f"{fit.title}: **{fit.fit:.0%}** fit · {fit.weeks_to_ready:g} weeks to ready")
+        st.progress(fit.fit, text=f"{fit.title}: **{fit.fit:.0%}** fit · {fit.weeks_to_ready:g} weeks to ready to apply")
 
 
 def _skill_rows(adv, profile: Profile) -> None:
@@ -92,7 +95,9 @@ def _skill_rows(adv, profile: Profile) -> None:
         right.button(
             "", icon=":material/close:", key=widget_key(f"remove:{s.skill_id}"), help=f"Remove {s.name}", on_click=_on_remove, args=(s.skill_id,)
         )
-        if s.evidence:
+        if s.source != "stated":
+            st.caption(s.evidence[-1] if s.evidence else "assumed from your role: confirm or correct")
+        elif s.evidence:
             last = s.evidence[-1]
             st.caption(f"from “{last[:110]}{'…' if len(last) > 110 else ''}”")
 

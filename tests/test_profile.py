@@ -13,7 +13,8 @@ from tests.helpers import tiny_pdf
 
 
 def levels(adv, text):
-    return {s.skill_id: s.level for s in adv.profile(text).skills}
+    """What the text *states* (implied and assumed skills are tested in test_recommender)."""
+    return {s.skill_id: s.level for s in adv.profile(text).skills if s.source == "stated"}
 
 
 @pytest.mark.parametrize(
@@ -87,9 +88,50 @@ def test_hours_years_role_and_preferences(real_advisor):
 
 def test_extraction_is_never_silently_empty(real_advisor):
     p = real_advisor.profile("I like interesting problems.")
-    assert p.skills == [] and p.extraction.confidence == 0 and "no skills" in p.extraction.reason
+    assert not [s for s in p.skills if s.source == "stated"]
+    assert p.extraction.confidence == 0 and "no skills" in p.extraction.reason
     few = real_advisor.profile("I know SQL.")
-    assert few.extraction.confidence < 0.5 and "only 1" in few.extraction.reason
+    assert few.extraction.confidence < 0.5 and "1 skill from what you said" in few.extraction.reason
+    assert "assumed from a typical Data Scientist" in few.extraction.reason
+
+
+@pytest.mark.parametrize(
+    "text, absent",
+    [
+        ("I actually hate dashboards", "dashboard_design"),
+        ("honestly I'm bored of Tableau", "tableau"),
+        ("I love the idea of Kubernetes", "kubernetes"),
+    ],
+)
+def test_a_feeling_is_a_preference_not_a_skill(real_advisor, text, absent):
+    assert absent not in levels(real_advisor, text)
+
+
+def test_short_everyday_aliases_need_their_exact_form(real_advisor):
+    assert "causal_inference" not in levels(real_advisor, "I did use Docker a little")
+    assert levels(real_advisor, "I did use Docker a little")["docker"] == 1
+    assert levels(real_advisor, "I estimated effects with DiD and synthetic control")["causal_inference"] == 2
+    assert "excel" not in levels(real_advisor, "I excel at explaining models")
+
+
+def test_a_bare_mention_takes_the_roles_typical_level_and_cues_override_it(real_advisor):
+    resume = "Senior data scientist at a retailer\nSkills: Python, SQL, Tableau, Git"
+    got = levels(real_advisor, resume)
+    assert got["python"] >= 3 and got["tableau"] == 2  # data scientists' typical Python; Tableau is not typical
+    assert levels(real_advisor, "basic Python, some SQL")["python"] == 1
+    assert levels(real_advisor, "I led the team that owned our churn models in scikit-learn")["scikit_learn"] == 3
+
+
+def test_current_role_from_headlines_and_years_not_from_wishes(real_advisor):
+    assert real_advisor.profile("Power BI Developer | 6 years | DAX, SQL").current_role == "bi_analyst"
+    assert real_advisor.profile("4 years as an MLOps engineer running Kubeflow").current_role == "mlops_engineer"
+    assert real_advisor.profile("I want to become an ML engineer; I know Python").current_role == "data_scientist"
+
+
+def test_preferences_are_read_as_likes_and_dislikes(real_advisor):
+    p = real_advisor.profile("I love writing code and hate stakeholder meetings")
+    assert "engineering" in p.preferences and "avoid_business_facing" in p.preferences
+    assert "business_facing" in real_advisor.profile("I enjoy presenting to business people").preferences
 
 
 def test_merge_updates_level_and_keeps_both_evidences(real_advisor):
