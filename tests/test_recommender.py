@@ -136,9 +136,10 @@ def test_completion_is_idempotent():
 @given(st.dictionaries(st.sampled_from(REAL_SKILLS), st.integers(0, 3)), st.sampled_from(REAL_SKILLS), st.booleans())
 def test_learning_never_lengthens_time_to_ready_nor_lowers_fit(levels, skill, prior):
     rec = Recommender(REAL)
-    better = dict(levels, **{skill: levels.get(skill, 0) + 1})
     role = "data_scientist" if prior else None
-    before, after = complete(profile(role=role, **levels), REAL), complete(profile(role=role, **better), REAL)
+    before = complete(profile(role=role, **levels), REAL)
+    better = dict(levels, **{skill: min(4, before.level(skill) + 1)})  # learning raises the level the person has now
+    after = complete(profile(role=role, **better), REAL)
     for role_id in TARGET_ROLES:
         a, b = rec.fit(before, role_id), rec.fit(after, role_id)
         assert b.fit >= a.fit - 1e-9
@@ -165,7 +166,7 @@ def test_calibration_bands_for_a_typical_data_scientist():
     assert 300 <= rec.fit(p, "ml_engineer").hours_to_ready <= 900
 
 
-@pytest.mark.parametrize("transition", [d.id for d in REAL.of_kind("transition")])
+@pytest.mark.parametrize("transition", [d.id for d in REAL.of_kind("transition") if d.id.startswith(f"{d.meta.from_role}_to_")])
 def test_playbooks_agree_with_the_role_model(transition):
     meta = REAL.docs[transition].meta
     role = REAL.roles[meta.to_role]
