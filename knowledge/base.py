@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from knowledge.document import Document, DocumentInvalid, KnowledgeError, read_document
+from knowledge.injection import refuse_instructions
 from knowledge.schema import KINDS, RoleDoc, SkillDoc, TransitionDoc
 
 TARGET_ROLES = ("bi_analyst", "ml_engineer")
@@ -67,6 +68,7 @@ def load_knowledge(root: Path) -> KnowledgeBase:
             continue
         try:
             doc = read_document(path, root)
+            refuse_instructions(doc)  # instruction-like text keeps a document out of every answer
         except DocumentInvalid as exc:
             kb.errors.extend(exc.errors)
             continue

@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 
 import yaml
 
-from knowledge.document import Document, KnowledgeError
+from knowledge.document import Document, DocumentInvalid, KnowledgeError
 
 RULES_FILE = Path(__file__).parent / "safety" / "injection_rules.yml"
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n\s*\n|\n(?=\s*(?:[-*+]|\d+[.)]|#)\s)")
@@ -65,7 +65,7 @@ def _host(value: str) -> str | None:
     if "@" in value and "://" not in value:
         value = value.rsplit("@", 1)[1]
         value = re.sub(r"\s*[(\[]\s*dot\s*[)\]]\s*", ".", value)
-    elif "://" not in value:
+    if "://" not in value:
         value = "http://" + value
     host = urlparse(value).hostname or ""
     return host.removeprefix("www.") or None
@@ -160,3 +160,10 @@ def injection_errors(doc: Document) -> list[KnowledgeError]:
 
 def _short(sentence: str, limit: int = 200) -> str:
     return sentence if len(sentence) <= limit else sentence[: limit - 1] + "…"
+
+
+def refuse_instructions(doc: Document) -> None:
+    """Raise :class:`DocumentInvalid` naming every flagged sentence of ``doc``."""
+    errors = injection_errors(doc)
+    if errors:
+        raise DocumentInvalid(errors)

@@ -110,3 +110,70 @@ def test_the_streamlit_upload_path_refuses_the_bomb_too():
     with pytest.raises(ResumeTooLarge):
         read_resume("cv.docx", docx_with(1_800_000))
     assert time.perf_counter() - start < 5
+
+
+# -- ids and text (item 10) --------------------------------------------------------------------
+def resource(title="Control characters", body="# Control\n\nA resource about text.\n"):
+    return {"front_matter": {**NEW_RESOURCE["front_matter"], "title": title}, "body": body}
+
+
+@pytest.mark.parametrize("suffix", ["%0A", "%0D", "%0D%0A", "%09", "%0A%0A", "%1B"])
+def test_a_trailing_control_character_in_an_id_is_refused_not_stripped(client, suffix):
+    for method, url, kwargs in [
+        ("GET", f"/v1/knowledge/docker{suffix}", {}),
+        ("GET", f"/v1/knowledge/docker{suffix}/history", {}),
+        ("GET", f"/v1/skills/docker{suffix}", {}),
+        ("PUT", f"/v1/knowledge/newid{suffix}", {"json": resource(), "headers": WRITE}),
+        ("DELETE", f"/v1/knowledge/docker{suffix}", {"headers": {**WRITE, "If-Match": '"0123456789abcdef"'}}),
+    ]:
+        r = client.request(method, url, **kwargs)
+        assert r.status_code == 400, (method, url, r.status_code, r.text)
+        assert "invalid document id" in r.json()["detail"]
+    assert client.get(f"/v1/knowledge/docker{suffix}/history").status_code == 400
+    assert client.get("/v1/knowledge/newid").status_code == 404
+    assert not list(client.adv.settings.knowledge_dir.rglob("newid*"))
+
+
+@pytest.mark.parametrize(
+    "where, value",
+    [
+        ("title", "Null\x00byte title"),
+        ("title", "Bell\x07 title"),
+        ("provider", "Escape \x1b[31m red"),
+        ("body", "# T\n\nA body with a NUL \x00 inside.\n"),
+        ("body", "# T\n\nBackspace\x08 and DEL\x7f.\n"),
+    ],
+)
+def test_control_characters_in_titles_and_bodies_are_422(client, where, value):
+    doc = resource()
+    if where == "body":
+        doc["body"] = value
+    else:
+        doc["front_matter"][where] = value
+    r = client.put("/v1/knowledge/control_chars_doc", json=doc, headers=WRITE)
+    assert r.status_code == 422, r.text
+    assert "control characters" in r.text and r.json()["errors"][0]["field"] == where
+    assert client.get("/v1/knowledge/control_chars_doc").status_code == 404
+
+
+def test_tabs_and_line_breaks_are_fine(client):
+    r = client.put("/v1/knowledge/tabs_doc", json=resource(body="# Tabs\n\n\tIndented\r\nand broken lines.\n"), headers=WRITE)
+    assert r.status_code == 201, r.text
+
+
+@pytest.mark.parametrize("role", ["../../etc/passwd", "ML_ENGINEER", "ml_engineer\n", "nobody"])
+def test_a_profile_role_must_be_a_known_role(client, role):
+    profile = {"skills": [{"skill_id": "python", "level": 3}], "current_role": role}
+    requests = [
+        ("/v1/recommend", {"profile": profile}),
+        ("/v1/compare", {"profile": profile}),
+        ("/v1/chat", {"messages": [{"role": "user", "content": "What should I learn?"}], "profile": profile}),
+        ("/v1/profile", {"text": "I know SQL", "base": profile}),
+        ("/v1/chat/completions", {"messages": [{"role": "user", "content": "What should I learn?"}], "profile": profile}),
+    ]
+    for url, body in requests:
+        r = client.post(url, json=body)
+        assert r.status_code == 422, (url, r.text)
+        assert role not in r.text.replace("\\n", "\n").split("unknown role id")[0], "the bad value was echoed as accepted"
+    bad_target = {"skills": [{"skill_id": "python", "level": 3}], "target_roles": [role]}
+    assert client.post("/v1/compare", json={"profile": bad_target}).status_code == 422

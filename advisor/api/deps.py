@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from advisor.api.errors import ApiError
 from advisor.settings import Settings
-from knowledge.store import check_id
+from knowledge.store import InvalidId, check_id
 
 if TYPE_CHECKING:
     from advisor.core import Advisor
@@ -38,13 +38,20 @@ async def get_advisor(request: Request) -> Advisor:
 
 
 async def doc_id_param(
+    request: Request,
     doc_id: Annotated[str, Path(description="A document id: lower-case letters, digits, '_' and '-'.", examples=["docker"])],
 ) -> str:
     """The document id from the path, checked against the slug pattern before anything touches a file.
 
     Routes capture the whole rest of the path, so '../x', '/etc/passwd', '%2F' and NUL all arrive
-    here and are refused with a 400 (raised by ``check_id`` as InvalidId).
+    here and are refused with a 400 (raised by ``check_id`` as InvalidId). A line break is looked
+    for in the whole path: the path pattern stops before a trailing one, so '/v1/knowledge/docker%0A'
+    would otherwise arrive as 'docker'.
     """
+    path = request.scope.get("path", "")
+    if any(ord(c) < 32 or ord(c) == 127 for c in path):
+        rest = path.split("/", 3)[-1]
+        raise InvalidId(f"invalid document id {rest.split('/', 1)[-1]!r}: use lower-case letters, digits, '_' and '-' only")
     return check_id(doc_id)
 
 

@@ -25,6 +25,7 @@ from retrieval.lock import StoreLocked
 log = logging.getLogger("reskill.api")
 
 OPENAI_PATHS = ("/v1/chat/completions", "/v1/embeddings", "/v1/models")
+_ID_PATHS = ("/v1/knowledge/", "/v1/roles/", "/v1/skills/")
 _OPENAI_TYPES = {401: "authentication_error", 403: "permission_error", 404: "not_found_error", 429: "rate_limit_error"}
 
 
@@ -125,6 +126,11 @@ def install(app: FastAPI) -> None:
         status = exc.status_code
         if status == 400 and request.method not in ("GET", "HEAD"):  # FastAPI could not parse the body
             status = 422
+        path = request.url.path
+        if status == 404 and path.startswith(_ID_PATHS) and any(ord(c) < 32 or ord(c) == 127 for c in request.scope.get("path", "")):
+            # Line breaks stop the path patterns: no route matched 'docker\n\n'. Say what is wrong.
+            segment = request.scope["path"].split("/", 3)[-1].split("/", 1)[-1]
+            return error_response(path, 400, f"invalid document id {segment!r}: use lower-case letters, digits, '_' and '-' only")
         return error_response(request.url.path, status, str(exc.detail), headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)

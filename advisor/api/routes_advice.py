@@ -30,6 +30,21 @@ _SSE_EXAMPLE = (
 )
 
 
+def check_profile_roles(adv, profile: Profile | None, field: str) -> None:
+    """A profile sent in a request may only name roles of the knowledge base (422 otherwise)."""
+    if profile is None:
+        return
+    known = adv.kb.roles
+    problems = []
+    if profile.current_role is not None and profile.current_role not in known:
+        problems.append(field_error("body", f"{field}.current_role", f"unknown role id {profile.current_role!r}; use one of: {', '.join(sorted(known))}"))
+    for i, r in enumerate(profile.target_roles):
+        if r not in known:
+            problems.append(field_error("body", f"{field}.target_roles.{i}", f"unknown role id {r!r}; use one of: {', '.join(sorted(known))}"))
+    if problems:
+        raise ApiError(422, f"{problems[0]['field']}: {problems[0]['message']}", problems)
+
+
 def split_messages(messages: list[Message]) -> tuple[str, list[dict]]:
     """The last message is the question; the ones before it are the history."""
     *history, last = messages
@@ -66,6 +81,7 @@ def chat_events(pieces: Iterator) -> Iterator[str]:
     },
 )
 async def chat(req: ChatRequest, adv=Depends(get_advisor)):
+    check_profile_roles(adv, req.profile, "profile")
     question, history = split_messages(req.messages)
     if req.stream:
         pieces = await primed(adv.stream(question, history, req.profile))
@@ -80,6 +96,7 @@ async def chat(req: ChatRequest, adv=Depends(get_advisor)):
     responses={**ok(ex.RECOMMENDATION), **errors(401, 403, 413, 422, 503)},
 )
 def recommend(req: RecommendRequest, adv=Depends(get_advisor)):
+    check_profile_roles(adv, req.profile, "profile")
     return adv.recommend(req.source, targets=req.targets, hours=req.hours, seniority=req.seniority)
 
 
@@ -90,6 +107,7 @@ def recommend(req: RecommendRequest, adv=Depends(get_advisor)):
     responses={**ok(ex.COMPARISON), **errors(401, 403, 413, 422, 503)},
 )
 def compare(req: CompareRequest, adv=Depends(get_advisor)):
+    check_profile_roles(adv, req.profile, "profile")
     return adv.compare(req.source, roles=req.roles)
 
 
@@ -130,6 +148,7 @@ async def profile(request: Request, adv=Depends(get_advisor)):
         text, base = await _uploaded_text(request), None
     elif not content_type or "json" in content_type:
         req = await _json_body(request, ProfileTextRequest)
+        check_profile_roles(adv, req.base, "base")
         text, base = req.text, req.base
     else:
         raise ApiError(415, f"send application/json {{text}} or multipart/form-data with a 'file' field, not '{content_type}'")

@@ -35,6 +35,7 @@ from advisor.api.schemas import (
     ok,
     openai_errors,
 )
+from advisor.api.routes_advice import check_profile_roles
 from advisor.api.security import require_read
 from advisor.api.sse import event, guarded, primed, sse_response
 from advisor.models import Answer
@@ -131,6 +132,7 @@ def completion_chunks(pieces: Iterator, cid: str, created: int) -> Iterator[str]
     },
 )
 async def chat_completions(req: ChatCompletionRequest, adv=Depends(get_advisor)):
+    check_profile_roles(adv, req.profile, "profile")
     question, history = to_turn(req.messages)
     cid, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     if req.stream:

@@ -170,6 +170,7 @@ class DocumentOut(BaseModel):
     version: str = Field(description="Content hash of the file; send it back in If-Match to replace or delete.")
     warning: str | None = Field(
         None,
+        exclude_if=lambda v: v is None,
         description="Set on a 202: the write is saved (this version, this ETag) but not searchable yet; it is indexed "
         "in the background as soon as the search index answers. A retry with this ETag is a no-op.",
     )
