@@ -303,3 +303,58 @@ def test_several_workers_serve_every_write_at_once(tmp_path, chroma_server):
     finally:
         server.stop()
     assert "Traceback" not in server.log_path.read_text(), server.log_path.read_text()[-3000:]
+
+
+# -- slow clients (issue 15, item 9) -----------------------------------------------------------
+@pytest.fixture(scope="module")
+def strict_server(tmp_path_factory):
+    env = {"RESKILL_HTTP_HEADER_TIMEOUT_S": "2", "RESKILL_HTTP_BODY_TIMEOUT_S": "2", "RESKILL_HTTP_KEEP_ALIVE_S": "2"}
+    s = Server(tmp_path_factory.mktemp("strict"), env=env).start()
+    yield s
+    s.stop()
+
+
+def _closed_after(sock: socket.socket, limit: float, trickle: bytes | None = None) -> tuple[float, bytes]:
+    """Seconds until the server closes ``sock`` (reading whatever it sends); fails past ``limit``."""
+    start, got = time.monotonic(), b""
+    sock.settimeout(0.5)
+    while time.monotonic() - start < limit:
+        try:
+            chunk = sock.recv(4096)
+        except socket.timeout:
+            if trickle is not None:
+                try:
+                    sock.sendall(trickle)
+                except OSError:
+                    return time.monotonic() - start, got
+            continue
+        except OSError:
+            return time.monotonic() - start, got
+        if not chunk:
+            return time.monotonic() - start, got
+        got += chunk
+    pytest.fail(f"the connection was still open after {limit} s (received {got[:200]!r})")
+
+
+def test_idle_connections_and_slow_headers_are_cut_off(strict_server):
+    addr = ("127.0.0.1", strict_server.port)
+    with socket.create_connection(addr) as idle:  # never sends a byte
+        took, _ = _closed_after(idle, 10)
+        assert took < 5
+    with socket.create_connection(addr) as slow:  # slowloris: a header byte every half second
+        slow.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        took, got = _closed_after(slow, 10, trickle=b"X")
+        assert took < 5 and (got == b"" or got.startswith(b"HTTP/1.1 408"))
+    with socket.create_connection(addr) as kept:  # a complete exchange, then silence
+        kept.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        took, got = _closed_after(kept, 10)
+        assert got.startswith(b"HTTP/1.1 200") and took < 5
+
+
+def test_a_stalled_body_is_408(strict_server):
+    with socket.create_connection(("127.0.0.1", strict_server.port)) as sock:
+        sock.sendall(b"POST /v1/chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"messages\"")
+        took, got = _closed_after(sock, 10)
+        assert got.startswith(b"HTTP/1.1 408"), got[:300]
+        assert b"RESKILL_HTTP_BODY_TIMEOUT_S" in got and took < 5
+    assert httpx.get(f"{strict_server.url}/healthz").status_code == 200  # the server itself is fine

@@ -81,7 +81,9 @@ def create_app(settings: Settings | None = None, advisor: Advisor | None = None)
         app.include_router(module.router)
 
     # Added last is outermost: CORS headers are on every answer, including a 413.
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, upload_paths=routes_advice.UPLOAD_PATHS)
+    app.add_middleware(
+        BodyLimit, max_bytes=settings.max_body_bytes, upload_paths=routes_advice.UPLOAD_PATHS, body_timeout_s=settings.http_body_timeout_s
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -8,6 +8,7 @@ such as ``"\\ud800"``) or that is not UTF-8 at all is answered 422 here, so no r
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 
@@ -21,10 +22,12 @@ _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 class BodyLimit:
     """Pure ASGI middleware: reads the whole body (up to the limit) and replays it to the app."""
 
-    def __init__(self, app, max_bytes: int, upload_paths: dict[str, int]):
+    def __init__(self, app, max_bytes: int, upload_paths: dict[str, int], body_timeout_s: float | None = None):
         self.app = app
         self.max_bytes = max_bytes
         self.upload_paths = upload_paths
+        self.body_timeout_s = body_timeout_s
+        """Longest wait for the next piece of a body (None: no limit); then 408 and the connection closes."""
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -39,7 +42,7 @@ class BodyLimit:
 
         async def reject(status: int, detail: str):
             # The rest of an oversized body is left unread; the connection closes after the answer.
-            response = error_response(path, status, detail, headers={"Connection": "close"} if status == 413 else None)
+            response = error_response(path, status, detail, headers={"Connection": "close"} if status in (408, 413) else None)
             await response(scope, receive, send)
 
         declared = headers.get("content-length")
@@ -51,7 +54,10 @@ class BodyLimit:
 
         chunks, size = [], 0
         while True:
-            message = await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.body_timeout_s)
+            except asyncio.TimeoutError:
+                return await reject(408, f"the request body stopped arriving for {self.body_timeout_s:g} s (RESKILL_HTTP_BODY_TIMEOUT_S)")
             if message["type"] == "http.disconnect":
                 return
             chunk = message.get("body", b"")
