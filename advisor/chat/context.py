@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from advisor.chat.intents import ABOUT_ME, FIXED, GENERAL_OR_PERSONAL, PERSONAL, WHOLE_PLAN, Reading, other_path, read, roles_in
+from advisor.chat.intents import ROLE_PATTERNS, ABOUT_ME, FIXED, GENERAL_OR_PERSONAL, PERSONAL, WHOLE_PLAN, Reading, other_path, read, roles_in
 from advisor.chat.reading import Reader
 from advisor.errors import BadInput
 from advisor.extraction import weekly_hours
@@ -103,7 +103,7 @@ def chat_reader(adv) -> Reader:
         reader = Reader(
             adv.embedder,
             adv.settings.data_dir / "cache",
-            lambda text: (roles_in(text), adv.extractor.skills_named(text)),
+            lambda text: (roles_in(text), skills_in(adv, text)),
             model_name=adv.settings.embedding_model,
             embed_one=adv.retriever.embed_query,
         )
@@ -117,8 +117,16 @@ def read_turns(adv, texts: list[str]) -> list[Reading]:
     guesses = reader.guesses(texts) if texts else []
     out: list[Reading] = []
     for text, guess in zip(texts, guesses):
-        out.append(read(text, guess, adv.extractor.skills_named(text), out[-1] if out else None))
+        out.append(read(text, guess, skills_in(adv, text), out[-1] if out else None))
     return out
+
+
+def skills_in(adv, text: str) -> tuple[str, ...]:
+    """Skills the text names, except words that are part of a role's name ("machine learning" in
+    "machine learning engineer" is the role, not the fundamentals skill)."""
+    spans = [m.span() for pat in ROLE_PATTERNS.values() for m in pat.finditer(text)]
+    found = [found[-1] for found in adv.extractor.find(text) if not any(a <= found[0] < b for a, b in spans)]
+    return tuple(dict.fromkeys(found))
 
 
 def build_context(adv, question: str, history: list, profile: Profile | dict | None) -> TurnContext:

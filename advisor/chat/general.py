@@ -158,17 +158,18 @@ def portfolio(kb, ctx: TurnContext, cites: Citations) -> str:
     out = []
     for hit in ctx.hits:
         items = paragraphs(hit.snippet)
+        if not items:
+            continue
         if hit.kind == "skill":
-            out.append(f"For {_title(kb, hit.doc_id)}: {readable(items[0], kb)} {cites.cite(hit)}" if items else "")
+            out.append(f"For {_title(kb, hit.doc_id)}: {readable(items[0], kb)} {cites.cite(hit)}")
             continue
-        role = hit.doc_id.split("_to_")[-1]
-        shown = [readable(i, kb) for i in items[:2]]
-        if not shown:
-            continue
-        out.append(f"Projects that prove you are ready for {_title(kb, role)} work {cites.cite(hit)}:\n\n" + "\n".join(shown))
+        intro = [] if re.match(r"^\d+[.)]\s", items[0]) else [items.pop(0)]
+        listed = [readable(i, kb) for i in items[:2]]
+        text = "\n\n".join([*(readable(i, kb) for i in intro), *listed])
+        out.append(f"{text} {cites.cite(hit)}")
         if len(items) > 2:
-            out.append(f"The same source lists {len(items) - 2} more; ask for *more portfolio projects* to see them.")
-    return "\n\n".join(x for x in out if x)
+            out.append(f"The same source describes {len(items) - 2} more; ask for *more portfolio projects* to see them.")
+    return "\n\n".join(out)
 
 
 def market(kb, ctx: TurnContext, cites: Citations) -> str:
@@ -272,8 +273,8 @@ def skill_order(kb, ctx: TurnContext, cites: Citations) -> str:
     else:
         first, second = (sa, sb) if ha <= hb else (sb, sa)
         head = (
-            f"Neither needs the other, so start with {first.title}, the smaller step: about {min(ha, hb)} hours to a working level, "
-            f"against {max(ha, hb)} for {second.title}."
+            f"Learn {first.title} first: neither needs the other, and it is the smaller step (about {min(ha, hb)} hours to a "
+            f"working level, against {max(ha, hb)} for {second.title})."
         )
     harder = sa if sa.hours_between(0, 3) > sb.hours_between(0, 3) else sb
     lines = [head, ""]

@@ -25,6 +25,7 @@ ROLE_NAMES = {
     "data_analyst": r"data analyst",
 }
 _ROLE_RE = {rid: re.compile(p, re.I) for rid, p in ROLE_NAMES.items()}
+ROLE_PATTERNS = _ROLE_RE
 
 PERSONAL = ("compare", "fit", "plan")
 """Types that need the person's profile to answer at all."""
@@ -41,6 +42,8 @@ _MORE = re.compile(r"^\W*(?:tell me more|say more|can you say more|go on|more|co
 _HOW = re.compile(r"^\W*(?:how|how do i do that|how would i do that|how so)\W*$", re.I)
 _OTHER = re.compile(r"\b(the other (?:one|path|role|route|option)|the other|other path|other role|the alternative)\b", re.I)
 _ABOUT = re.compile(r"^\W*(?:and|what about|how about|same for|ok and|and for|what of)\b", re.I)
+_WHY_ANY = re.compile(r"\bwhy\b", re.I)
+_FILLER = {"a", "an", "the", "for", "of", "about", "then", "one", "ones", "role", "roles", "path", "s"}
 _THOSE = re.compile(r"\b(those|these|them|that list|of those|of these)\b", re.I)
 WHOLE_PLAN = re.compile(r"\b(?:whole|full|entire|complete|all of the|rest of the)\s+plan\b", re.I)
 
@@ -72,7 +75,7 @@ def read(text: str, guess: Guess, skills: tuple[str, ...], previous: Reading | N
     kind = str(guess.type)
     base = Reading(kind, roles=roles, skills=skills, states_profile=kind in ABOUT_ME, query=text, confidence=guess.confidence)
     if kind == "follow_up" or (previous is not None and _leans_on_previous(text, roles, skills, guess)):
-        return _follow_up(text, base, previous)
+        return replace(_follow_up(text, base, previous), confidence=guess.confidence)
     if kind == "plan" and previous is not None and _THOSE.search(text) and not roles:
         return _with_query(replace(base, roles=previous.roles, skills=previous.skills, follow_up=True), text)
     if kind == "learn_first" and previous is not None and _THOSE.search(text) and not roles:
@@ -87,9 +90,14 @@ def _leans_on_previous(text: str, roles: tuple[str, ...], skills: tuple[str, ...
     "what about dbt?" is one unless the classifier is sure it asks something new."""
     if len(text.split()) > 6:
         return False
-    if _OTHER.search(text) or _WHY.match(text):
+    if _OTHER.search(text) or _WHY.match(text) or (len(text.split()) <= 4 and _WHY_ANY.search(text) and not skills):
         return True
-    return bool(_ABOUT.match(text) and (roles or skills) and guess.confidence < 0.8)
+    m = _ABOUT.match(text)
+    if not m or not (roles or skills):
+        return False
+    # "and for a data scientist?": nothing but the new subject after "and": a follow-up for sure.
+    rest = [w for w in re.findall(r"[a-z']+", text[m.end() :].lower()) if w not in _FILLER]
+    return len(rest) <= 3 or guess.confidence < 0.8
 
 
 _NOTHING_TO_LEAN_ON = ("out_of_scope", "clarify", "greeting", "thanks", "capabilities", "need_profile")
@@ -103,7 +111,7 @@ def _follow_up(text: str, base: Reading, previous: Reading | None) -> Reading:
         if base.roles:
             return replace(base, intent="role_info")
         return replace(base, intent="clarify")
-    if _WHY.match(text) and not base.skills:
+    if (_WHY.match(text) or len(text.split()) <= 4 and _WHY_ANY.search(text)) and not base.skills:
         if previous.intent in DRIVEN_BY_RECOMMENDATION:
             return _with_query(replace(previous, intent="why", follow_up=True, states_profile=False, extra={}), text)
         return _with_query(replace(previous, follow_up=True, states_profile=False, extra={"why": True}), text)
