@@ -7,6 +7,7 @@ the checks run until nothing more drops.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -77,6 +78,7 @@ def load_knowledge(root: Path) -> KnowledgeBase:
             kb.errors.append(KnowledgeError(doc.path, "id", f"duplicate id '{doc.id}' (also in {other})"))
             continue
         candidates[doc.id] = doc
+        kb.errors.extend(writing_errors(doc))  # reported, the document still loads
     alias_errors = _alias_errors(candidates)
     kb.errors.extend(alias_errors)
     for err in alias_errors:
@@ -91,6 +93,35 @@ def load_knowledge(root: Path) -> KnowledgeBase:
             candidates.pop(_id_of(err, candidates), None)
     kb.docs = candidates
     return kb
+
+
+_URL = re.compile(r"https?://[^\s\"<>]+\.[^\s\"<>]+")
+_NOT_A_SOURCE = re.compile(r"shared/|\bseed\b|summary in|internal note|\bTODO\b|\bTBD\b|see above", re.I)
+
+
+def writing_errors(doc: Document, today: dt.date | None = None) -> list[KnowledgeError]:
+    """What ``reskill validate`` can check of how a document is written: its text sits in
+    titled ``##`` sections, no section is empty, every source is a URL or a named publication,
+    and ``updated`` is not in the future."""
+    errors = []
+    if doc.meta.updated > (today or dt.date.today()):
+        errors.append(KnowledgeError(doc.path, "updated", f"{doc.meta.updated} is in the future"))
+    for i, source in enumerate(doc.meta.sources):
+        named = len(source.split()) >= 2 and re.search(r"[A-Z]", source)
+        if _NOT_A_SOURCE.search(source) or not (_URL.search(source) or named):
+            errors.append(KnowledgeError(doc.path, f"sources.{i}", f"'{source}' is neither a URL nor a named publication"))
+    parts = re.split(r"^##[ \t]+(.*)$", doc.body, flags=re.M)
+    preamble = [line for line in parts[0].splitlines() if line.strip() and not line.startswith("# ")]
+    if len(parts) == 1:
+        errors.append(KnowledgeError(doc.path, "body", "has no ## section; title each section by the question it answers"))
+    elif preamble:
+        errors.append(KnowledgeError(doc.path, "body", f"text before the first ## heading has no section title: '{preamble[0][:60]}'"))
+    for heading, text in zip(parts[1::2], parts[2::2]):
+        if not heading.strip():
+            errors.append(KnowledgeError(doc.path, "body", "a ## heading is empty"))
+        elif not re.sub(r"^#{3,}.*$", "", text, flags=re.M).strip():
+            errors.append(KnowledgeError(doc.path, "body", f"section '{heading.strip()}' has no text"))
+    return errors
 
 
 def _id_of(err: KnowledgeError, docs: dict[str, Document]) -> str | None:

@@ -66,6 +66,37 @@ def test_schema_errors_name_field(kb_dir):
     assert any(path == "resources/docker_docs.md" and "kind" in field for path, field in errs)
 
 
+def test_writing_checks_name_file_and_field_and_keep_the_document(kb_dir):
+    """reskill validate reports how a document is written; the document still loads."""
+    path = kb_dir / "market/llms_and_nlp.md"
+    edit(path, "updated: 2026-11-01", "updated: 2999-01-01")
+    edit(path, 'sources: ["ML Platform Podcast: LLMs and Machine Learning Layoffs (2024)"]', 'sources: ["summary in shared/seed", "official docs"]')
+    edit(path, "# How LLMs changed NLP work\n", "# How LLMs changed NLP work\n\nAn orphan paragraph with no heading.\n")
+    path.write_text(path.read_text() + "\n## What remains for NLP specialists?\n\n")
+    kb = load_knowledge(kb_dir)
+    errs = [(e.field, e.message) for e in kb.errors if e.path == "market/llms_and_nlp.md"]
+    fields = [f for f, _ in errs]
+    assert "updated" in fields and "sources.0" in fields and "sources.1" in fields
+    assert any("no section title" in m for _, m in errs)
+    assert any("'What remains for NLP specialists?' has no text" in m for _, m in errs)
+    assert "llms_and_nlp" in kb.docs
+
+
+def test_writing_checks_accept_urls_and_named_publications(kb_dir):
+    edit(kb_dir / "market/llms_and_nlp.md", 'sources: ["ML Platform Podcast: LLMs and Machine Learning Layoffs (2024)"]',
+         'sources: ["https://www.bls.gov/ooh/math/data-scientists.htm", "Kohavi, Tang and Xu, Trustworthy Online Controlled Experiments (2020)"]')
+    assert load_knowledge(kb_dir).errors == []
+
+
+def test_real_knowledge_base_passes_the_writing_checks():
+    from tests.conftest import REAL_KB
+
+    kb = load_knowledge(REAL_KB)
+    assert [str(e) for e in kb.errors] == []
+    no_url = sorted(d.id for d in kb.docs.values() if not any("http" in s for s in d.meta.sources))
+    assert no_url == [], f"documents without a source URL: {no_url}"
+
+
 def test_file_name_must_match_id_and_front_matter_required(kb_dir):
     (kb_dir / "skills/sql.md").rename(kb_dir / "skills/structured.md")
     (kb_dir / "market/empty.md").write_text("no front matter here\n")
