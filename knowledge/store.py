@@ -98,6 +98,7 @@ class KnowledgeStore:
         self.moves_dir = Path(data_dir) / "moves"
         """Write-ahead records of kind changes (a file moving between folders), one per id."""
         self._lock = FileLock(str(Path(data_dir) / "knowledge.lock"), timeout=30)
+        self._loaded: tuple[int, KnowledgeBase] | None = None
         self.recover()
 
     def recover(self) -> list[str]:
@@ -131,7 +132,15 @@ class KnowledgeStore:
 
     # -- reading -------------------------------------------------------------------------------
     def load(self) -> KnowledgeBase:
-        return load_knowledge(self.root)
+        """The knowledge base as on disk; re-read only when a Markdown file changed (names,
+        inodes, sizes and modification times). Treat the result as read-only."""
+        key = _fingerprint(self.root)
+        cached = self._loaded
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        kb = load_knowledge(self.root)
+        self._loaded = (key, kb)
+        return kb
 
     def _path_of(self, doc_id: str) -> Path | None:
         found = sorted(p for p in self.root.rglob(f"{doc_id}.md") if not p.name.startswith("."))
@@ -267,6 +276,17 @@ class KnowledgeStore:
 
     def _remember_deleted(self, doc_id: str) -> None:
         _atomic_write(self.history_dir / doc_id / f"{time.time_ns()}-deleted.deleted", "")
+
+
+def _fingerprint(root: Path) -> int:
+    entries = []
+    for path in root.rglob("*.md"):
+        try:
+            st = path.stat()
+        except OSError:  # removed while listing
+            continue
+        entries.append((str(path), st.st_ino, st.st_size, st.st_mtime_ns))
+    return hash(tuple(sorted(entries)))
 
 
 def control_characters(path: str, front_matter: dict, body: str) -> list[KnowledgeError]:
