@@ -17,7 +17,12 @@ TURNS = [
     "Explain Docker and why it matters ({n})",
     "Any certifications for Kubernetes? ({n})",
     "Are LLMs replacing NLP jobs? ({n})",
+    "How much does an ML engineer earn compared to a data scientist? ({n})",
+    "How long does it take to learn dbt? ({n})",
+    "How are BI analysts interviewed? ({n})",
+    "Should I learn Kubernetes or Airflow first? ({n})",
 ]
+"""Mixed question types; each is read by the learned classifier (the reading is part of the turn)."""
 
 
 def main() -> None:
@@ -34,6 +39,9 @@ def main() -> None:
     embedder = load_embedder()
     adv = Advisor(Settings(data_dir=temp_data_dir()), embedder)
     history = [{"role": "user", "content": ABOUT.format(n=6)}, {"role": "assistant", "content": "Noted."}]
+    start = time.perf_counter()
+    adv.ask("hello", history=history)  # the first turn loads (or trains and caches) the question reader
+    print(f"first turn, reader trained and cached: {time.perf_counter() - start:.1f} s")
     for t in TURNS:
         adv.ask(t.format(n=0), history=history)
 

@@ -167,3 +167,81 @@ def test_knowledge_edit_is_used_on_the_next_question(advisor):
 def test_bad_chat_input(real_advisor, question, history, message):
     with pytest.raises(BadInput, match=message):
         real_advisor.ask(question, history=history)
+
+
+def readable_checks(adv, answer: Answer, max_sources: int = 4) -> None:
+    from advisor.chat.compose import fragments, internal_ids
+
+    assert not internal_ids(answer.text, adv.kb), answer.text
+    assert not fragments(answer.text), answer.text
+    assert len(answer.citations) <= max_sources, [h.doc_id for h in answer.citations]
+
+
+def test_the_questions_the_issue_reports_are_answered(real_advisor):
+    adv = real_advisor
+    a = adv.ask("Can you book me a flight to Paris?")
+    assert a.intent == "out_of_scope" and a.citations == []
+
+    a = adv.ask("How much does an ML engineer earn compared to a data scientist?")
+    wage = adv.kb.roles["ml_engineer"].median_wage
+    assert a.intent == "pay" and {"ml_engineer", "data_scientist"} <= {h.doc_id for h in a.citations}
+    assert f"${wage.amount_usd:,}" in a.text.split("\n")[0] and "Bureau of Labor Statistics" in a.text
+    readable_checks(adv, a)
+
+    a = adv.ask("Do I need a master's degree to become an ML engineer?")
+    assert a.intent == "education" and "degrees_and_credentials" in {h.doc_id for h in a.citations}
+    assert "machine_learning_fundamentals" not in {h.doc_id for h in a.citations}
+    readable_checks(adv, a)
+
+    a = adv.ask("How long does it take to learn Docker well enough for a job?")
+    assert a.intent == "how_long" and a.citations[0].doc_id == "docker"
+    assert re.search(r"\d+ hours", a.text.split("\n")[0]) and "weeks" in a.text.split("\n")[0]
+    readable_checks(adv, a)
+
+    a = adv.ask("I actually hate dashboards")
+    assert a.intent == "preference" and a.profile.level("dashboard_design") == 0
+    assert "never sets a skill level" in a.text
+
+    chat = Chat(adv)
+    chat.say(ABOUT_ME)
+    fit = chat.say("How do I fit the ML engineer role?")
+    assert fit.intent == "fit" and "weeks to ready to apply" in fit.text
+    why = chat.say("why?")
+    assert why.intent == "why" and "because" in why.text.split("\n")[0] and "ml_engineer" in {h.doc_id for h in why.citations}
+    readable_checks(adv, why)
+
+
+def test_plan_shows_the_first_stage_in_full_and_the_rest_in_one_line_each(real_advisor):
+    chat = Chat(real_advisor)
+    chat.say(ABOUT_ME)
+    a = chat.say("make me a plan for ML engineering")
+    assert a.intent == "plan" and "Stage 1" in a.text and "Stage 2" not in a.text
+    assert a.suggestions == ["show the whole plan"] and len(a.citations) <= 5
+    later = [ln for ln in a.text.splitlines() if re.match(r"^\d+\. Weeks", ln)]
+    assert len(later) == len(a.recommendation.plan.stages) - 1
+    whole = chat.say("show the whole plan")
+    assert whole.intent == "plan" and "Stage 2" in whole.text and not whole.suggestions
+    readable_checks(real_advisor, a, max_sources=5)
+
+
+def test_a_correction_says_what_changed(real_advisor):
+    chat = Chat(real_advisor)
+    chat.say(ABOUT_ME)
+    a = chat.say("actually my SQL is advanced")
+    assert a.intent in ("correction", "profile_update") and a.profile.level("sql") == 3
+    assert "SQL: level 3 (was 2)" in a.text
+    a = chat.say("please remove Tableau from my profile")
+    assert a.intent == "correction" and "tableau" not in a.profile.levels() and "Tableau: removed" in a.text
+
+
+def test_follow_ups_keep_the_subject(real_advisor):
+    chat = Chat(real_advisor)
+    a = chat.say("How are ML engineers interviewed?")
+    assert a.intent == "interview" and "ml_engineer" in {h.doc_id for h in a.citations}
+    a = chat.say("and for the other path?")
+    cited = {h.doc_id for h in a.citations}
+    assert a.intent == "interview" and "bi_analyst" in cited and not cited & {"ml_engineer", "interviews_data_scientist_to_ml_engineer"}
+    b = Chat(real_advisor)
+    b.say("How long does it take to learn Docker?")
+    a = b.say("what about dbt?")
+    assert a.intent == "how_long" and a.citations[0].doc_id == "dbt"

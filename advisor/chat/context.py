@@ -21,6 +21,8 @@ from knowledge.base import TARGET_ROLES
 from retrieval.hit import Hit
 
 NEEDS_PROFILE = ("fit", "plan", "compare", "why")
+CLOSE_PASSAGE = 0.6
+"""Cosine similarity at which an unsure reading is answered from the closest passage instead of asked back."""
 _SENTENCE = re.compile(r"(?<=[.!?\n])\s+")
 
 
@@ -155,6 +157,9 @@ def build_context(adv, question: str, history: list, profile: Profile | dict | N
         current = current.model_copy(update={"seniority": m.group(1).lower()})
     changes = profile_diff(before, current, adv.kb)
 
+    if reading.intent == "clarify" and adv.retriever.relevance(question) >= CLOSE_PASSAGE:
+        # Unsure what kind of question it is, but one passage answers it closely: answer from it.
+        reading = replace(reading, intent="search")
     if reading.extra.get("other_path"):
         if not has_profile(current):
             reading = replace(reading, intent="role_info" if reading.intent in NEEDS_PROFILE else reading.intent, roles=TARGET_ROLES[1:], extra={})

@@ -18,14 +18,15 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from langchain_core.messages.utils import count_tokens_approximately, trim_messages
 
 from advisor.chat.compose import cited_numbers
-from advisor.chat.context import TurnContext
+from advisor.chat.context import NEEDS_PROFILE, TurnContext, assumed_skills
 from advisor.chat.grounded import GroundedEngine, stream_answer
+from advisor.chat.intents import ABOUT_ME, FIXED
 from advisor.models import Answer
 from advisor.prompts import load_prompt
 
 _CITE = re.compile(r"\[(\d{1,3})\]")
-# Intents whose answer is a fixed message; an LLM adds nothing there.
-_FIXED = ("greeting", "out_of_scope", "need_profile")
+# Types whose answer is a fixed message or an exact profile change; an LLM adds nothing there.
+_FIXED = (*FIXED, *ABOUT_ME)
 _POOL = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="llm")
 
 
@@ -38,17 +39,60 @@ def documents_block(ctx: TurnContext) -> str:
     return "\n".join(parts) or "(no documents)"
 
 
-def facts_block(ctx: TurnContext) -> str:
+def reading_block(ctx: TurnContext, kb=None) -> str:
+    """What the question was read as: its type, the roles and skills it is about, the profile."""
+    r, p = ctx.reading, ctx.profile
+    title = (lambda i: kb.docs[i].title if kb is not None and i in kb.docs else i.replace("_", " "))
+    reading = {
+        "type": r.intent,
+        "roles": [title(x) for x in ctx.paths or r.roles],
+        "skills": [title(x) for x in r.skills],
+        "follow_up": r.follow_up,
+        "profile": {
+            "skills": {title(s.skill_id): s.level for s in p.skills},
+            "weekly_hours": p.weekly_hours,
+            "current_role": p.current_role,
+            "seniority": p.seniority,
+            "preferences": p.preferences,
+        },
+    }
+    return json.dumps(reading, ensure_ascii=False)
+
+
+def facts_block(ctx: TurnContext, kb=None) -> str:
+    facts: dict = {}
+    if kb is not None:
+        for role in ctx.paths if ctx.reading.intent == "pay" else []:
+            wage = getattr(kb.roles.get(role), "median_wage", None)
+            if wage is not None:
+                facts.setdefault("median_wages", []).append({"role": kb.docs[role].title, "usd_per_year": wage.amount_usd, "source": wage.source})
+        for sid in ctx.reading.skills[:2] if ctx.reading.intent in ("how_long", "skill_order", "skill_info") else []:
+            skill = kb.skills.get(sid)
+            if skill is not None:
+                facts.setdefault("skills", []).append(
+                    {"skill": skill.title, "hours_per_level_step": skill.hours, "prerequisites": [kb.docs[x].title for x in skill.prerequisites if x in kb.docs]}
+                )
     rec = ctx.recommendation
     if rec is None:
-        return "(none)"
-    facts = {
+        return json.dumps(facts, ensure_ascii=False) if facts else "(none)"
+    if not getattr(rec, "show_numbers", True):
+        facts["withhold_figures"] = rec.ask or "the profile says too little for a fit or weeks"
+    facts.update({
         "weekly_hours": ctx.profile.weekly_hours,
         "fits": [
-            {"role": f.title, "fit": f"{f.fit:.0%}", "weeks_to_ready": f.weeks_to_ready, "top_gaps": [g.name for g in f.gaps[:4]]}
+            {
+                "role": f.title,
+                "fit": f"{f.fit:.0%}",
+                "weeks_to_ready_to_apply": f.weeks_to_ready,
+                "weeks_for_the_full_plan": getattr(f, "weeks_full_plan", 0),
+                "top_gaps": [g.name for g in f.gaps[:4]],
+            }
             for f in rec.roles[:4]
         ],
-    }
+    })
+    assumed = assumed_skills(rec)
+    if assumed:
+        facts["assumed_from_your_role"] = assumed
     if rec.plan:
         facts["plan"] = [
             {"stage": s.number, "title": s.title, "weeks": s.weeks, "skills": [g.name for g in s.skills], "resources": s.resources}
@@ -74,6 +118,14 @@ def validate_citations(text: str, ctx: TurnContext) -> tuple[str, list]:
     return cleaned, [ctx.hits[n - 1] for n in order]
 
 
+def type_prompt(intent: str) -> str:
+    """How to answer this type of question: ``prompts/types/<type>.md`` (a general one when none)."""
+    try:
+        return load_prompt(f"types/{intent}")
+    except FileNotFoundError:
+        return load_prompt("types/general")
+
+
 class LLMEngine:
     def __init__(self, model: BaseChatModel, name: str, fallback: GroundedEngine, timeout_s: float, history_tokens: int):
         self.model = model
@@ -92,13 +144,20 @@ class LLMEngine:
         history = trim_messages(
             history, max_tokens=self.history_tokens, token_counter=count_tokens_approximately, strategy="last", start_on="human"
         )
+        kb = self.fallback.kb
         turn = load_prompt("llm_turn").format(
-            documents=documents_block(ctx), facts=facts_block(ctx), intent=ctx.reading.intent, question=question
+            documents=documents_block(ctx),
+            facts=facts_block(ctx, kb),
+            reading=reading_block(ctx, kb),
+            guidance=type_prompt(ctx.reading.intent),
+            intent=ctx.reading.intent,
+            question=question,
         )
         return [SystemMessage(content=load_prompt("llm_system")), *history, HumanMessage(content=turn)]
 
     def _uses_fallback(self, ctx: TurnContext) -> bool:
-        return ctx.reading.intent in _FIXED or not ctx.hits
+        needs_profile = ctx.reading.intent in NEEDS_PROFILE and ctx.recommendation is None
+        return ctx.reading.intent in _FIXED or needs_profile or not ctx.hits
 
     def answer(self, question: str, ctx: TurnContext) -> Answer:
         if self._uses_fallback(ctx):
@@ -135,6 +194,7 @@ class LLMEngine:
         return Answer(
             text=text,
             citations=citations,
+            confidence=round(ctx.reading.confidence, 3),
             intent=ctx.reading.intent,
             profile=ctx.profile,
             recommendation=ctx.recommendation,
