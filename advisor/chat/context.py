@@ -322,7 +322,12 @@ def _retrieve(adv, ctx: TurnContext) -> None:
     roles = paths(adv, ctx)
     if kind == "role_info":
         for role in roles:
-            ctx.add_hits([section(adv, role, "day to day", "does"), adv.retriever.lookup(role, q)])
+            main, best = section(adv, role, "day to day", "does"), adv.retriever.lookup(role, q)
+            if best is not None and main is not None and best.section == main.section:
+                best = section(adv, role, "good looks like", "skills", "tools")
+            if best is None:  # a short role document: what the move from data science involves
+                best = section(adv, transition_id(ctx, role), "transfers", "missing", "differ")
+            ctx.add_hits([main, best] if len(roles) == 1 else [main])
     elif kind == "day_to_day":
         for role in roles:
             ctx.add_hits([section(adv, role, "day to day", "does")])
