@@ -22,11 +22,11 @@ from advisor.role_prior import prior_seniority, typical_levels
 from knowledge.base import KnowledgeBase, normalise_alias
 from knowledge.document import first_sentence, section_text
 
-_CLAUSE = re.compile(r"(?:[.;!?\n]+|\bbut\b|\balthough\b|\bthough\b|\bhowever\b|\bwhereas\b|\bexcept\b|\byet\b(?! to\b)|\bwhile\b)", re.I)
+_CLAUSE = re.compile(r"(?:[.;!?\n]+|\bbut\b|\balthough\b|\bthough\b|\bhowever\b|\bwhereas\b|\bexcept\b|(?<!not )(?<!n't )\byet\b(?! to\b)|\bwhile\b|\s[-–—]\s)", re.I)
 _SEGMENT = re.compile(r",|\band\b|\bplus\b|&|/(?=\s)", re.I)
 _NEGATION = re.compile(
     r"\b(no|not|never|don'?t|do not|doesn'?t|haven'?t|have not|hasn'?t|didn'?t|did not|without|lack|lacking|zero|"
-    r"unfamiliar|nothing|none|can'?t|cannot|want to learn|like to learn|need to learn|plan to learn|hope to learn|have yet to)\b",
+    r"unfamiliar|nothing|none|can'?t|cannot|want to learn|like to learn|need to learn|plan to learn|hope to learn|have yet to|should learn|could learn|might learn|learn to|thinking of learning|considering learning|not yet)\b",
     re.I,
 )
 # Ordered: the first pattern that matches in a segment sets the level.
@@ -34,7 +34,7 @@ _LEVEL_CUES: list[tuple[re.Pattern, int]] = [
     (re.compile(r"\b(expert|mastery|master|guru|deep expertise|architected|lead(?:ing)? .{0,20}team)\b", re.I), 4),
     (re.compile(r"\b(advanced|strong|proficient|fluent|solid|extensive|deep(?! learning)|very good|excellent|heavy|heavily)\b", re.I), 3),
     (re.compile(r"\b(daily|every day|everyday|in production|production|a lot|lots of|extensively|(?<!as )well|led|owned|shipped|maintained?|used by)\b", re.I), 3),
-    (re.compile(r"\b(basic|basics|beginner|a little|a bit|little|dabbled|played with|tutorial|tutorials|intro|introductory|(?<!machine )(?<!deep )(?<!reinforcement )learning|novice|rusty|limited)\b", re.I), 1),
+    (re.compile(r"\b(basic|basics|beginner|a little|a bit|little|dabbled|played with|tutorial|tutorials|intro|introductory|(?<!machine )(?<!deep )(?<!reinforcement )learning|novice|rusty|limited|confuses? me|confused by|forgot|forgotten)\b", re.I), 1),
     (re.compile(r"\b(some|familiar|working knowledge|decent|okay|ok|moderate|intermediate|occasionally|occasional|now and then)\b", re.I), 2),
 ]
 _YEARS_OF = re.compile(r"(\d+(?:\.\d+)?)\+?\s*(?:years?|yrs?)\s+(?:of\s+)?", re.I)
@@ -46,6 +46,7 @@ _YEARS_EXPERIENCE = re.compile(
 _HOURS = re.compile(
     r"(\d+(?:\.\d+)?)\s*(?:-|to)?\s*(?:\d+\s*)?(?:h|hours?|hrs?)\s*(?:a|per|each|every|/|a\s+)\s*(?:week|wk)", re.I
 )
+OTHER_ROLE = "other"
 _ROLE_WORDS = {
     "data_scientist": r"data scientist",
     "data_analyst": r"data analyst",
@@ -55,7 +56,10 @@ _ROLE_WORDS = {
     "analytics_engineer": r"analytics engineer",
     "data_engineer": r"data engineer",
     "ai_engineer": r"ai engineer",
+    "other": r"(?:bio)?statistician|actuary|statistical programmer|phd (?:student|candidate|researcher)|postdoc(?:toral researcher)?|research(?:er| scientist)",
 }
+"""Role names as people write them. ``other`` covers roles Reskill has no document for
+(statisticians, actuaries, researchers): no typical levels are assumed for them."""
 _CURRENT_ROLE = re.compile(
     r"(?:\b(?:i am|i'm|im|working as|work as|currently|years? as|yrs as)\s+(?:an?\s+)?(?:\w+\s+){0,2}?|^[\W\d]*(?:\w+\s+){0,2}?)("
     + "|".join(_ROLE_WORDS.values()) + r")(?!\s+(?:role|path|job)s?\b)",
@@ -68,6 +72,19 @@ _PREPOSITION = re.compile(
     r"years?|months?|weeks?|days?|also|mostly|mainly|lots|lot)\b",
     re.I,
 )
+_NEGATED_AFTER = re.compile(r"^[\s:\-–—=?(]*(?:no|none|never|nope|nada|zero|n/a|not really|not yet|not much|haven'?t|don'?t|do not|doesn'?t)\b", re.I)
+"""A negation right after the skill: "kubernetes no", "Kubernetes: never used it", "Python: none"."""
+_GAP_HEADING = re.compile(
+    r"^\W*(?:not yet|gaps?|missing|lacking|what i (?:don'?t|do not) (?:have|know)|(?:things|skills|tools) i (?:lack|don'?t know|haven'?t used)|"
+    r"(?:want|need|would like|plan) to learn|to learn|weak(?:er)? (?:spots|areas)|no experience(?: with)?|never used)\W*$",
+    re.I,
+)
+"""A heading such as "NOT YET" or "Gaps:": the list under it names skills the person lacks."""
+_HEADING = re.compile(r"^\s*(?:[A-Z][A-Z &/()-]{2,}|[^.!?]{1,40}:)\s*$")
+_ROLE_PHRASE = re.compile(
+    r"\b(?:ml|machine learning)(?:[- ]ops)?[- ](?:engineers?|engineering|track|path|role|platform|team|in production|systems? design)\b|\bproduction ml\b", re.I
+)
+"""Phrases naming a role or a track, not the skill: "ML engineer" is not machine-learning fundamentals."""
 _FIRST_PERSON = re.compile(r"\b(?:i|i'm|im|i've|i'd|me|my)\b", re.I)
 _NOT_CLAIMED = re.compile(r"\b(over|rather than|instead of|more than|than)\b", re.I)
 """In "I prefer building systems over dashboards", what follows is not a skill the person claims."""
@@ -219,8 +236,8 @@ class SkillExtractor:
             out.append(top if top[1] >= self.threshold and top[1] - second[1] >= self.margin else None)
         return out
 
-    def find(self, text: str) -> list[tuple[int, str]]:
-        """(character offset, skill id) of every skill name in ``text``, longest name first."""
+    def find(self, text: str) -> list[tuple[int, int, str]]:
+        """(start, end, skill id) of every skill name in ``text``, longest name first."""
         tokens = [(m.start(), m.group()) for m in _WORD.finditer(text.lower())]
         found, i = [], 0
         while i < len(tokens):
@@ -231,7 +248,8 @@ class SkillExtractor:
                 if sid and exact and text[tokens[i][0] : tokens[i][0] + len(exact)] != exact:
                     sid = None  # "solid pandas" is not SOLID; "I did use" is not DiD
                 if sid:
-                    found.append((tokens[i][0], sid))
+                    last = tokens[i + n - 1]
+                    found.append((tokens[i][0], last[0] + len(last[1]), sid))
                     i += n
                     break
             else:
@@ -240,16 +258,20 @@ class SkillExtractor:
 
     def skills_named(self, text: str) -> tuple[str, ...]:
         """Skill ids the text names through an alias, in order, whatever it says about them."""
-        return tuple(dict.fromkeys(sid for _, sid in self.find(text)))
+        return tuple(dict.fromkeys(sid for *_, sid in self.find(text)))
 
     # -- extraction --------------------------------------------------------------------------
     def mentions(self, text: str) -> list[Mention]:
         found: dict[str, Mention] = {}
-        fallback: list[tuple[str, int, str]] = []
-        for clause in _CLAUSE.split(text):
-            clause = clause.strip()
-            if not clause:
-                continue
+        fallback: list[tuple[str, int, str, bool]] = []
+
+        def note(m: Mention) -> None:
+            # An explicit statement beats a bare mention; a later explicit one beats an earlier one.
+            old = found.get(m.skill_id)
+            if old is None or m.explicit or not old.explicit:
+                found[m.skill_id] = m if old is None or m.explicit or m.level >= old.level else old
+
+        for clause, in_gap_list in _clauses(text):
             neg = _NEGATION.search(clause)
             liking = self.lexicon.feeling(clause)
             if liking and not neg and not self.lexicon.usage.search(clause):
@@ -261,16 +283,17 @@ class SkillExtractor:
                     continue
                 level = _segment_level(segment)
                 cue_level = level if level is not None else cue_level
-                hits = self.find(segment)
+                hits = self.find(_ROLE_PHRASE.sub(lambda m: " " * len(m.group()), segment))
                 at = clause.find(segment)
-                for offset, sid in hits:
+                for offset, end, sid in hits:
                     if unclaimed is not None and at + offset >= unclaimed.start():
                         continue
-                    negated = neg is not None and neg.start() <= at + offset
+                    negated = (in_gap_list or (neg is not None and neg.start() <= at + offset)
+                               or bool(_NEGATED_AFTER.search(segment[end:])))
                     lvl = 0 if negated else (cue_level or 2)
-                    found[sid] = Mention(sid, lvl, " ".join(clause.split()), explicit=negated or cue_level is not None)
+                    note(Mention(sid, lvl, " ".join(clause.split()), explicit=negated or cue_level is not None))
                 if not hits and not liking and len(segment.split()) >= 2 and not _ROLE_MENTION.search(segment):
-                    negated = neg is not None and neg.start() <= at + len(segment)
+                    negated = in_gap_list or (neg is not None and neg.start() <= at + len(segment))
                     level = 0 if negated else (cue_level or 2)
                     for phrase in _phrases(segment):
                         fallback.append((phrase, level, " ".join(clause.split()), negated or cue_level is not None))
@@ -278,7 +301,7 @@ class SkillExtractor:
         # Best-scoring phrase first, so a skill takes the evidence that matched it most clearly.
         for (phrase, lvl, evidence, explicit), match in sorted(zip(fallback, matches), key=lambda x: -(x[1][1] if x[1] else 0)):
             if match and match[0] not in found:
-                found[match[0]] = Mention(match[0], lvl, evidence, explicit)
+                note(Mention(match[0], lvl, evidence, explicit))
         return list(found.values())
 
     def extract(self, text: str, role_prior: bool = True) -> Profile:
@@ -294,7 +317,7 @@ class SkillExtractor:
         if (hours := weekly_hours(text)) is not None:
             fields["weekly_hours"] = hours
         if role := current_role(text):
-            fields["current_role"] = role
+            fields["current_role"] = None if role == OTHER_ROLE else role
         typical = {}
         if role_prior:
             draft = Profile(**{k: v for k, v in fields.items() if k in ("years_experience", "current_role")})
@@ -355,6 +378,25 @@ def current_role(text: str) -> str | None:
         said = m.group(1).lower()
         return next(r for r, p in _ROLE_WORDS.items() if re.fullmatch(p, said, re.I))
     return None
+
+
+def _clauses(text: str):
+    """(clause, in_gap_list) for every clause; ``in_gap_list`` is True under a heading such as
+    "NOT YET" or "Gaps:" until a blank line or the next heading."""
+    in_gap = False
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped:
+            in_gap = False
+            continue
+        if _GAP_HEADING.match(stripped):
+            in_gap = True
+            continue
+        if _HEADING.match(stripped):
+            in_gap = False
+        for clause in _CLAUSE.split(line):
+            if clause.strip():
+                yield clause.strip(), in_gap
 
 
 def _phrases(segment: str) -> list[str]:

@@ -32,6 +32,9 @@ PREREQUISITE_LEVEL = 2
 GROUP_SLACK = 1.2
 """A group's gap names its first-listed (most asked) member unless another is over 20% cheaper
 from where the person stands; a member already started is usually the cheapest."""
+ASSUMED_CREDIT = 0.7
+"""A requirement met only by an *assumed* level (the role prior) earns 70% of its weight in fit:
+what the person has not confirmed is less certain than what they said. Hours are unaffected."""
 MAX_STAGES = 6
 STAGE_WEEKS = 8
 _CATEGORY_LABEL = {
@@ -86,7 +89,8 @@ class Recommender:
         earned, matched, transferable, gap_rows = 0.0, [], [], []
         for req in role.requirements:
             st = self.standing(req, levels, seniority)
-            earned += req.importance * min(st.have, st.need) / st.need
+            credit = ASSUMED_CREDIT if sources.get(st.best) == "assumed" else 1.0
+            earned += credit * req.importance * min(st.have, st.need) / st.need
             sid = st.best if st.have >= st.need or st.have > 0 else st.to_learn
             row = SkillMatch(skill_id=sid, name=self.skills[sid].title, current_level=st.have, required_level=st.need,
                              importance=req.importance, need=req.need, group=req.name, source=sources.get(sid, "stated"))

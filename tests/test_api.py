@@ -240,7 +240,8 @@ def test_chat_history_and_profile(client):
 
     given = {"skills": [{"skill_id": "sql", "level": 3}]}
     answer = client.post("/v1/chat", json={"messages": messages[-1:], "profile": given}).json()
-    assert [s["skill_id"] for s in answer["profile"]["skills"]] == ["sql"]
+    assert [s["skill_id"] for s in answer["profile"]["skills"] if s["source"] == "stated"] == ["sql"]
+    assert all(s["source"] == "assumed" for s in answer["profile"]["skills"] if s["skill_id"] != "sql")
 
 
 def test_chat_stream_sends_pieces_then_the_answer(client):
