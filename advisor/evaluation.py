@@ -8,15 +8,15 @@ from pathlib import Path
 
 THRESHOLDS = {
     "retrieval_hit@3": 0.90,
-    "dev_band_agreement": 0.55,
-    "dev_skill_precision": 0.75,
-    "dev_skill_recall": 0.75,
+    "dev_band_agreement": 0.62,
+    "dev_skill_precision": 0.80,
+    "dev_skill_recall": 0.80,
 }
 """Floors that fail the suite. The issue's targets are 0.9 band agreement, 0.9 skill precision and
 recall and no negation error; these floors are today's measured figures (a ratchet against
 regressions) until the reading of long resumes reaches those targets. The held-out split is
 reported beside the dev split and never tuned on; its figures are not gated."""
-MAX_NEGATION_ERRORS = 18
+MAX_NEGATION_ERRORS = 5
 """Dev-split negated skills read as held, today (target: 0); a ratchet like THRESHOLDS."""
 
 
