@@ -50,11 +50,14 @@ class HybridRetriever:
 
     def refresh(self) -> None:
         stored = self.index.stored()
-        keyword = KeywordIndex(
-            [c.id for c in stored],
-            [embedding_text(c.text, c.metadata) for c in stored],
-        )
-        tokens = {c.id: frozenset(tokenize(embedding_text(c.text, c.metadata))) for c in stored}
+        # Tokens are kept per chunk text: after an edit only the passages that changed are tokenized.
+        known = getattr(self, "_token_lists", {})
+        texts = [embedding_text(c.text, c.metadata) for c in stored]
+        lists = {t: known.get(t) or tokenize(t) for t in texts}
+        self._token_lists = lists
+        ordered = [lists[t] for t in texts]
+        keyword = KeywordIndex([c.id for c in stored], [], tokens=ordered)
+        tokens = {c.id: frozenset(t) for c, t in zip(stored, ordered)}
         by_doc: dict[str, list[StoredChunk]] = defaultdict(list)
         for c in stored:
             by_doc[c.metadata["doc_id"]].append(c)

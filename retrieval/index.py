@@ -78,7 +78,18 @@ class VectorIndex:
         self.chunk_chars = chunk_chars
         self.before_write = before_write
         """Called before any write; the embedded store takes its one-writer lock here."""
+        self._chunks: dict[tuple[str, str], list[Chunk]] = {}
         self.collection = self._open()
+
+    def chunks_of(self, doc: Document) -> list[Chunk]:
+        """``chunk_document`` remembered by document version: a sync plans over every document."""
+        key = (doc.id, doc.version)
+        got = self._chunks.get(key)
+        if got is None:
+            if len(self._chunks) > 20_000:
+                self._chunks.clear()
+            got = self._chunks[key] = chunk_document(doc, self.chunk_chars)
+        return got
 
     def _open(self):
         return self.client.get_or_create_collection(
@@ -124,7 +135,7 @@ class VectorIndex:
         write = set()
         for doc in docs:
             have = stored.get(doc.id)
-            expected = {c.id for c in chunk_document(doc, self.chunk_chars)}
+            expected = {c.id for c in self.chunks_of(doc)}
             if not have or have["hashes"] != {doc.version} or have["ids"] != expected:
                 write.add(doc.id)
         return {"write": write, "remove": {d for d in stored if d not in want}, "want": want, "stored": stored}
@@ -170,8 +181,9 @@ class VectorIndex:
         to_write: list[Chunk] = []
         for doc_id in sorted(plan["write"]):
             (report.updated if doc_id in plan["stored"] else report.added).append(doc_id)
-            to_write.extend(chunk_document(plan["want"][doc_id], self.chunk_chars))
+            to_write.extend(self.chunks_of(plan["want"][doc_id]))
         report.unchanged = len(docs) - len(plan["write"])
+        to_write = self._reuse_embeddings(to_write, rebuild)
 
         done = 0
         for i in range(0, len(to_write), batch_size):
@@ -192,7 +204,7 @@ class VectorIndex:
         # extra chunks with an old hash, which the next run sees and removes.
         stale = []
         for doc_id in plan["write"]:
-            keep = {c.id for c in chunk_document(plan["want"][doc_id], self.chunk_chars)}
+            keep = {c.id for c in self.chunks_of(plan["want"][doc_id])}
             stale += [cid for cid in plan["stored"].get(doc_id, {"ids": set()})["ids"] if cid not in keep]
         for doc_id in sorted(plan["remove"]):
             report.removed.append(doc_id)
@@ -203,6 +215,27 @@ class VectorIndex:
         report.chunks = self._call("count")
         report.seconds = time.perf_counter() - start
         return report
+
+    def _reuse_embeddings(self, chunks: list[Chunk], rebuild: bool) -> list[Chunk]:
+        """Chunks whose embedded text (title, section and passage) is stored unchanged under the
+        same id keep their vector: only their metadata (the new document hash) is updated. An
+        edit to one section of a document then embeds that section only. Returns the chunks
+        that still need embedding."""
+        if rebuild or not chunks:
+            return chunks
+        got = self._call("get", ids=[c.id for c in chunks], include=["documents", "metadatas", "embeddings"])
+        stored = {i: (embedding_text(t, m), v) for i, t, m, v in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"]) if m}
+        same = [c for c in chunks if c.id in stored and stored[c.id][0] == embedding_text(c.text, c.metadata)]
+        if same:  # the stored vector goes back in with the new metadata (Chroma would embed text sent without one)
+            self._call(
+                "upsert",
+                ids=[c.id for c in same],
+                embeddings=[stored[c.id][1] for c in same],
+                documents=[c.text for c in same],
+                metadatas=[c.metadata for c in same],
+            )
+        kept = {c.id for c in same}
+        return [c for c in chunks if c.id not in kept]
 
     # -- reading -----------------------------------------------------------------------------
     def query(self, vector: list[float], k: int, where: dict | None = None) -> list[tuple[StoredChunk, float]]:

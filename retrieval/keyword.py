@@ -27,9 +27,10 @@ def tokenize(text: str) -> list[str]:
 
 
 class KeywordIndex:
-    def __init__(self, ids: list[str], texts: list[str]):
+    def __init__(self, ids: list[str], texts: list[str], tokens: list[list[str]] | None = None):
+        """``tokens`` (one list per id, from :func:`tokenize`) instead of ``texts`` skips tokenizing."""
         self.ids = ids
-        docs = [tokenize(t) or ["_"] for t in texts]
+        docs = [t or ["_"] for t in tokens] if tokens is not None else [tokenize(t) or ["_"] for t in texts]
         self._bm25 = BM25Okapi(docs) if ids else None
         self.vocabulary = frozenset(t for d in docs for t in d)
         self._corrections: dict[str, str | None] = {}

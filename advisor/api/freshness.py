@@ -62,10 +62,22 @@ class Freshness:
         self.pending: str | None = None
         """Why the last refresh failed, while a retry is due (None: the index is up to date)."""
         self._retrying: threading.Thread | None = None
+        self._count_lock = threading.Lock()
+        self._writes = 0  # writes that reached the disk and asked for a refresh
+        self._covered = 0  # the last of them a finished refresh has read
         inner = adv.store.on_change
 
         def on_change():
+            # Writes that queue behind one refresh share the next: a refresh that began after this
+            # write reached the disk has read it, so 20 concurrent PUTs need a few refreshes, not 20.
+            with self._count_lock:
+                self._writes += 1
+                mine = self._writes
             with self.index_lock:
+                if self._covered >= mine and self.pending is None:
+                    return None
+                with self._count_lock:
+                    covers = self._writes
                 # Taken before the refresh reads the files: anything later shows up as a change.
                 self._seen = fingerprint(self.root)
                 try:
@@ -73,6 +85,7 @@ class Freshness:
                 except Exception as exc:
                     self._failed(exc)
                     raise
+                self._covered = max(self._covered, covers)
                 self.pending = None
                 return result
 
