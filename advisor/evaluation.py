@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 
 THRESHOLDS = {
-    "retrieval_hit@3": 0.90,
+    "retrieval_hit@3": 0.95,
+    "retrieval_mrr@10": 0.90,
     "dev_band_agreement": 0.62,
     "dev_skill_precision": 0.80,
     "dev_skill_recall": 0.80,

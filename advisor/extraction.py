@@ -61,7 +61,7 @@ _ROLE_WORDS = {
 """Role names as people write them. ``other`` covers roles Reskill has no document for
 (statisticians, actuaries, researchers): no typical levels are assumed for them."""
 _CURRENT_ROLE = re.compile(
-    r"(?:\b(?:i am|i'm|im|working as|work as|currently|years? as|yrs as)\s+(?:an?\s+)?(?:\w+\s+){0,2}?|^[\W\d]*(?:\w+\s+){0,2}?)("
+    r"(?:\b(?:i am|i'm|im|working as|work as|currently|years? as|yrs as)[ \t]+(?:an?[ \t]+)?(?:\w+[ \t]+){0,2}?|^[^\w\n]*(?:\w+[ \t]+){0,2}?)("
     + "|".join(_ROLE_WORDS.values()) + r")(?!\s+(?:role|path|job)s?\b)",
     re.I | re.M,
 )
@@ -237,7 +237,9 @@ class SkillExtractor:
         return out
 
     def find(self, text: str) -> list[tuple[int, int, str]]:
-        """(start, end, skill id) of every skill name in ``text``, longest name first."""
+        """(start, end, skill id) of every skill name in ``text``, longest name first; a role's name
+        ("ML engineer", "the ML engineering track") does not name a skill."""
+        text = _ROLE_PHRASE.sub(lambda m: " " * len(m.group()), text)
         tokens = [(m.start(), m.group()) for m in _WORD.finditer(text.lower())]
         found, i = [], 0
         while i < len(tokens):
@@ -283,7 +285,7 @@ class SkillExtractor:
                     continue
                 level = _segment_level(segment)
                 cue_level = level if level is not None else cue_level
-                hits = self.find(_ROLE_PHRASE.sub(lambda m: " " * len(m.group()), segment))
+                hits = self.find(segment)
                 at = clause.find(segment)
                 for offset, end, sid in hits:
                     if unclaimed is not None and at + offset >= unclaimed.start():

@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from advisor.errors import BadInput
-from advisor.extraction import confidence
+from advisor.role_prior import describe
 from advisor.models import Profile, SkillEvidence
 from knowledge.base import KnowledgeBase
 
@@ -56,8 +56,7 @@ def merge(base: Profile, update: Profile) -> Profile:
     for name in update.model_fields_set - {"skills", "extraction"}:
         data[name] = getattr(update, name)
     data["skills"] = list(skills.values())
-    known = sum(1 for s in skills.values() if s.level > 0)
-    data["extraction"] = confidence(known, len(skills) - known)
+    data["extraction"] = describe(list(skills.values()), None)
     return Profile.model_validate(data)
 
 

@@ -78,8 +78,8 @@ def _fit_summary(adv, profile: Profile) -> None:
         st.progress(fit.fit, text=f"{fit.title}: **{fit.fit:.0%}** fit · {fit.weeks_to_ready:g} weeks to ready to apply")
 
 
-def _skill_rows(adv, profile: Profile) -> None:
-    for s in sorted(profile.skills, key=lambda s: (-s.level, s.name or s.skill_id)):
+def _skill_rows(adv, profile: Profile, skills: list) -> None:
+    for s in sorted(skills, key=lambda s: (-s.level, s.name or s.skill_id)):
         key = widget_key(f"level:{s.skill_id}")
         left, right = st.columns([5, 1], vertical_alignment="bottom")
         left.selectbox(
@@ -138,9 +138,15 @@ def profile_sidebar(adv) -> None:
         )
 
         st.subheader("Skills")
-        if not profile.skills:
+        said = [s for s in profile.skills if s.source == "stated"]
+        if not said:
             st.caption("No skills yet: tell the chat about your experience, upload a resume, or add skills below.")
-        _skill_rows(adv, profile)
+        _skill_rows(adv, profile, said)
+        others = [s for s in profile.skills if s.source != "stated"]
+        if others:
+            with st.expander(f"{len(others)} assumed or implied: confirm or correct"):
+                st.caption("Assumed from your role, or implied by a skill you named. Changing a level makes it yours.")
+                _skill_rows(adv, profile, others)
         _add_skill(adv, profile)
 
         st.subheader("Goals")

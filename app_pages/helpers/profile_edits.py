@@ -10,6 +10,7 @@ from advisor.errors import BadInput
 from advisor.extraction import confidence
 from advisor.models import Profile, SkillEvidence
 from advisor.profile import merge
+from advisor.role_prior import complete
 from knowledge.base import KnowledgeBase
 from knowledge.schema import SENIORITIES
 
@@ -30,7 +31,7 @@ def set_level(profile: Profile, skill_id: str, level: int, kb: KnowledgeBase, ev
     if profile.level(skill_id) == level and any(s.skill_id == skill_id for s in profile.skills):
         return profile
     change = SkillEvidence(skill_id=skill_id, name=kb.skills[skill_id].title, level=level, evidence=[evidence.format(level=level)])
-    return merge(profile, Profile(skills=[change]))
+    return complete(merge(profile, Profile(skills=[change])), kb)
 
 
 def mark_learned(profile: Profile, skill_id: str, level: int, kb: KnowledgeBase) -> Profile:
