@@ -151,6 +151,7 @@ def test_knowledge_edit_is_used_on_the_next_question(advisor):
     body = doc.body + "\n## Docker and zebras\nThe zebra registry pattern keeps images striped by environment.\n"
     advisor.store.put("docker", doc.meta.model_dump(mode="json"), body, doc.version)
     a = advisor.ask("What is the zebra registry pattern?")
+    assert a.citations, (a.intent, a.confidence, a.text)
     assert "docker" in {h.doc_id for h in a.citations} and "zebra" in a.text.lower()
 
 

@@ -7,6 +7,7 @@ follow-ups, and retrieval runs on a standalone version of the question.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field, replace
 
@@ -101,14 +102,17 @@ def self_statements(text: str) -> str:
 def chat_reader(adv) -> Reader:
     """The advisor's question-type reader, built on first use and kept on the advisor."""
     reader = adv.__dict__.get("_chat_reader")
-    if reader is None:
+    if reader is None or reader.kb is not adv.kb:
+        vocabulary = "|".join(sorted(f"{sid}:{','.join(sk.aliases)}" for sid, sk in adv.kb.skills.items()))
         reader = Reader(
             adv.embedder,
             adv.settings.data_dir / "cache",
             lambda text: (roles_in(text), skills_in(adv, text)),
             model_name=adv.settings.embedding_model,
             embed_one=adv.retriever.embed_query,
+            vocabulary=hashlib.sha256(vocabulary.encode()).hexdigest()[:16],
         )
+        reader.kb = adv.kb
         adv.__dict__["_chat_reader"] = reader
     return reader
 
@@ -157,7 +161,8 @@ def build_context(adv, question: str, history: list, profile: Profile | dict | N
         current = current.model_copy(update={"seniority": m.group(1).lower()})
     changes = profile_diff(before, current, adv.kb)
 
-    if reading.intent == "clarify" and adv.retriever.relevance(question) >= CLOSE_PASSAGE:
+    doubtful = reading.intent == "clarify" or (reading.intent in ("capabilities", "greeting", "thanks") and reading.confidence < 0.6)
+    if doubtful and adv.retriever.relevance(question) >= CLOSE_PASSAGE:
         # Unsure what kind of question it is, but one passage answers it closely: answer from it.
         reading = replace(reading, intent="search")
     if reading.extra.get("other_path"):

@@ -32,6 +32,8 @@ FEATURES_VERSION = "3"
 """Bump when :func:`features` changes, so cached weights are retrained."""
 _SELF = re.compile(r"\b(i|i'm|im|i've|ive|my|me|i'd|myself|mine)\b", re.I)
 _CACHE: dict[str, "_Model"] = {}
+_VECTORS: dict[str, dict[str, np.ndarray]] = {}
+"""Message vectors per embedding model, shared by every reader in the process."""
 _LOCK = threading.Lock()
 
 
@@ -54,6 +56,8 @@ class _Model:
 
     def proba(self, x: np.ndarray) -> np.ndarray:
         z = x @ self.coef.T + self.intercept
+        if len(self.classes) == 2 and z.shape[1] == 1:  # binary logistic regression keeps one row
+            z = np.hstack([-z / 2, z / 2])
         z -= z.max(axis=1, keepdims=True)
         e = np.exp(z)
         return e / e.sum(axis=1, keepdims=True)
@@ -103,8 +107,13 @@ class Reader:
         model_name: str = "packaged",
         folder: Path = READING_DIR,
         embed_one=None,
+        vocabulary: str = "",
     ):
         self.embedder = embedder
+        self.kb = None
+        """The knowledge base the vocabulary came from (the chat rebuilds the reader when it changes)."""
+        self.vocabulary = vocabulary
+        """The role and skill names behind the flags; weights trained under other names are not reused."""
         self.embed_one = embed_one
         """Embeds one message; the chat passes the retriever's cached query embedding, so the
         question is embedded once per turn for reading and search together."""
@@ -113,11 +122,11 @@ class Reader:
         self.model_name = model_name
         self.folder = folder
         self._model: _Model | None = None
-        self._vectors: dict[str, np.ndarray] = {}
+        self._vectors: dict[str, np.ndarray] = _VECTORS.setdefault(model_name, {})
 
     # -- training ---------------------------------------------------------------------------
     def data_hash(self, pairs: list[tuple[str, str]]) -> str:
-        h = hashlib.sha256(f"{FEATURES_VERSION}|{self.model_name}".encode())
+        h = hashlib.sha256(f"{FEATURES_VERSION}|{self.model_name}|{self.vocabulary}".encode())
         for text, label in sorted(pairs):
             h.update(f"\n{label}\t{text}".encode())
         return h.hexdigest()[:20]
