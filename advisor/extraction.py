@@ -22,8 +22,8 @@ from advisor.role_prior import prior_seniority, typical_levels
 from knowledge.base import KnowledgeBase, normalise_alias
 from knowledge.document import first_sentence, section_text
 
-_CLAUSE = re.compile(r"(?:[.;!?\n]+|\bbut\b|\balthough\b|\bthough\b|\bhowever\b|\bwhereas\b|\bexcept\b|(?<!not )(?<!n't )\byet\b(?! to\b)|\bwhile\b|\s[-–—]\s)", re.I)
-_SEGMENT = re.compile(r",|\band\b|\bplus\b|&|/(?=\s)", re.I)
+_CLAUSE = re.compile(r"(?:[.;!?\n]+|\bbut\b|\balthough\b|\bthough\b|\bhowever\b|\bwhereas\b|\bexcept\b|(?<!not )(?<!n't )\byet\b(?! to\b)|\bwhile\b)", re.I)
+_SEGMENT = re.compile(r",|\band\b|\bplus\b|&|/(?=\s)|\|", re.I)
 _NEGATION = re.compile(
     r"\b(no|not|never|don'?t|do not|doesn'?t|haven'?t|have not|hasn'?t|didn'?t|did not|without|lack|lacking|zero|"
     r"unfamiliar|nothing|none|can'?t|cannot|want to learn|like to learn|need to learn|plan to learn|hope to learn|have yet to|should learn|could learn|might learn|learn to|thinking of learning|considering learning|not yet)\b",
@@ -34,7 +34,7 @@ _LEVEL_CUES: list[tuple[re.Pattern, int]] = [
     (re.compile(r"\b(expert|mastery|master|guru|deep expertise|architected|lead(?:ing)? .{0,20}team)\b", re.I), 4),
     (re.compile(r"\b(advanced|strong|proficient|fluent|solid|extensive|deep(?! learning)|very good|excellent|heavy|heavily)\b", re.I), 3),
     (re.compile(r"\b(daily|every day|everyday|in production|production|a lot|lots of|extensively|(?<!as )well|led|owned|shipped|maintained?|used by)\b", re.I), 3),
-    (re.compile(r"\b(basic|basics|beginner|a little|a bit|little|dabbled|played with|tutorial|tutorials|intro|introductory|(?<!machine )(?<!deep )(?<!reinforcement )learning|novice|rusty|limited|confuses? me|confused by|forgot|forgotten)\b", re.I), 1),
+    (re.compile(r"\b(basic|basics|beginner|a little|a bit|little|dabbled|played with|tutorial|tutorials|intro|introductory|(?<!machine )(?<!deep )(?<!reinforcement )learning|novice|rusty|limited|confuses? me|confused by|forgot|forgotten|heard of)\b", re.I), 1),
     (re.compile(r"\b(some|familiar|working knowledge|decent|okay|ok|moderate|intermediate|occasionally|occasional|now and then)\b", re.I), 2),
 ]
 _YEARS_OF = re.compile(r"(\d+(?:\.\d+)?)\+?\s*(?:years?|yrs?)\s+(?:of\s+)?", re.I)
@@ -74,6 +74,9 @@ _PREPOSITION = re.compile(
 )
 _NEGATED_AFTER = re.compile(r"^[\s:\-–—=?(]*(?:no|none|never|nope|nada|zero|n/a|not really|not yet|not much|haven'?t|don'?t|do not|doesn'?t)\b", re.I)
 """A negation right after the skill: "kubernetes no", "Kubernetes: never used it", "Python: none"."""
+_GAP_LABEL = re.compile(r"\b(?:gaps?|missing|lacking|weak(?:er)? (?:spots|areas)|to learn|not yet)\W*$", re.I)
+_ANSWERED = re.compile(r"\?\s*(nope|no|never|none|not really|not yet|zero|nah)\b", re.I)
+_IN_PARENTHESES = re.compile(r"\([^)]*\b(?:basic|basics|beginner|a little|a bit|some|familiar|advanced|expert|strong|daily|\d+\+?\s*(?:years?|yrs?))\b[^)]*\)", re.I)
 _GAP_HEADING = re.compile(
     r"^\W*(?:not yet|gaps?|missing|lacking|what i (?:don'?t|do not) (?:have|know)|(?:things|skills|tools) i (?:lack|don'?t know|haven'?t used)|"
     r"(?:want|need|would like|plan) to learn|to learn|weak(?:er)? (?:spots|areas)|no experience(?: with)?|never used)\W*$",
@@ -274,7 +277,7 @@ class SkillExtractor:
                 found[m.skill_id] = m if old is None or m.explicit or m.level >= old.level else old
 
         for clause, in_gap_list in _clauses(text):
-            neg = _NEGATION.search(clause)
+            neg = _clause_negation(clause)
             liking = self.lexicon.feeling(clause)
             if liking and not neg and not self.lexicon.usage.search(clause):
                 continue  # "I actually hate dashboards" states a preference, not a skill
@@ -284,7 +287,10 @@ class SkillExtractor:
                 if not segment.strip():
                     continue
                 level = _segment_level(segment)
-                cue_level = level if level is not None else cue_level
+                if level is not None and _IN_PARENTHESES.search(segment):
+                    cue_level, carried = level, cue_level  # "PowerBI (basic)" describes that item only
+                else:
+                    cue_level, carried = (level if level is not None else cue_level), None
                 hits = self.find(segment)
                 at = clause.find(segment)
                 for offset, end, sid in hits:
@@ -299,6 +305,8 @@ class SkillExtractor:
                     level = 0 if negated else (cue_level or 2)
                     for phrase in _phrases(segment):
                         fallback.append((phrase, level, " ".join(clause.split()), negated or cue_level is not None))
+                if carried is not None or _IN_PARENTHESES.search(segment):
+                    cue_level = carried
         matches = self._semantic([f[0] for f in fallback])
         # Best-scoring phrase first, so a skill takes the evidence that matched it most clearly.
         for (phrase, lvl, evidence, explicit), match in sorted(zip(fallback, matches), key=lambda x: -(x[1][1] if x[1] else 0)):
@@ -382,6 +390,16 @@ def current_role(text: str) -> str | None:
     return None
 
 
+def _clause_negation(clause: str) -> re.Match | None:
+    """The first negation that covers what follows it. One right after "Name:" or "Name -"
+    ("Version control: none - our SAS programs...") speaks of that name only (``_NEGATED_AFTER``)."""
+    for m in _NEGATION.finditer(clause):
+        before = clause[: m.start()]
+        if not re.search(r"\w[)\s]*[:\-–—?(]\s*$", before) or _GAP_LABEL.search(before):
+            return m
+    return None
+
+
 def _clauses(text: str):
     """(clause, in_gap_list) for every clause; ``in_gap_list`` is True under a heading such as
     "NOT YET" or "Gaps:" until a blank line or the next heading."""
@@ -396,6 +414,7 @@ def _clauses(text: str):
             continue
         if _HEADING.match(stripped):
             in_gap = False
+        line = _ANSWERED.sub(r" \1", line)  # "Docker? nope" is one statement
         for clause in _CLAUSE.split(line):
             if clause.strip():
                 yield clause.strip(), in_gap
