@@ -177,3 +177,44 @@ def test_a_profile_role_must_be_a_known_role(client, role):
         assert role not in r.text.replace("\\n", "\n").split("unknown role id")[0], "the bad value was echoed as accepted"
     bad_target = {"skills": [{"skill_id": "python", "level": 3}], "target_roles": [role]}
     assert client.post("/v1/compare", json={"profile": bad_target}).status_code == 422
+
+
+# -- the OpenAPI document tells the truth (item 11) ---------------------------------------------
+def test_read_routes_are_declared_open_unless_read_auth_is_on(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    assert "security" not in paths["/v1/search"]["get"] and "security" not in paths["/v1/chat"]["post"]
+    assert paths["/v1/knowledge/{doc_id}"]["put"]["security"]
+    strict = TestClient(create_app(client.adv.settings.model_copy(update={"api_read_auth": True}), client.adv))
+    assert strict.get("/openapi.json").json()["paths"]["/v1/search"]["get"]["security"]
+
+
+def test_patterns_and_precondition_headers_are_declared(client):
+    put = client.get("/openapi.json").json()["paths"]["/v1/knowledge/{doc_id}"]["put"]
+    params = {p["name"].lower(): p["schema"] for p in put["parameters"]}
+    assert params["doc_id"]["pattern"] == "^[a-z0-9][a-z0-9_-]*$" and params["doc_id"]["maxLength"] == 80
+    assert "[0-9a-f]{16}" in params["if-match"]["pattern"] and params["if-none-match"]["enum"] == ["*"]
+
+
+def test_a_write_without_a_key_is_401_whatever_its_body(client):
+    for body in ("{not json", "[]", ""):
+        r = client.put("/v1/knowledge/docker", content=body, headers={"Content-Type": "application/json"})
+        assert r.status_code == 401, (body, r.text)
+    assert client.post("/v1/knowledge/docker/restore/0123456789abcdef", content="{x").status_code == 401
+
+
+@pytest.mark.parametrize(
+    "method, url, allow",
+    [
+        ("PUT", "/v1/knowledge/docker/history", "GET, HEAD"),
+        ("DELETE", "/v1/knowledge/docker/history/0123456789abcdef", "GET, HEAD"),
+        ("GET", "/v1/knowledge/docker/restore/0123456789abcdef", "POST"),
+        ("PUT", "/v1/knowledge/docker/restore/0123456789abcdef", "POST"),
+        ("OPTIONS", "/v1/knowledge/docker", "GET, HEAD, PUT, DELETE"),
+        ("POST", "/v1/knowledge/docker", "GET, HEAD, PUT, DELETE"),
+        ("PATCH", "/v1/search", "GET, HEAD"),
+    ],
+)
+def test_other_methods_are_405_with_every_allowed_method(client, method, url, allow):
+    r = client.request(method, url, headers=WRITE)
+    assert r.status_code == 405, r.text
+    assert r.headers["allow"] == allow

@@ -15,6 +15,7 @@ from advisor.api.freshness import Freshness, index_lock
 from advisor.api.limits import BodyLimit
 from advisor.api.schemas import ProfileTextRequest
 from advisor.settings import Settings, load_settings
+from knowledge.schema import SLUG
 
 if TYPE_CHECKING:
     from advisor.core import Advisor
@@ -121,7 +122,35 @@ def _document(app: FastAPI) -> None:
                             op["responses"]["422"] = {"description": "The request body is not valid", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
             for name in ("HTTPValidationError", "ValidationError"):
                 known.pop(name, None)
+            _parameters_and_security(schema, app.state.settings)
         return app.openapi_schema
 
     app.openapi = openapi
 
+
+
+_ETAG = r'(W/)?"?[0-9a-f]{16}"?'
+PARAMETER_SCHEMAS = {
+    ("path", "doc_id"): {"type": "string", "pattern": SLUG, "maxLength": 80},
+    ("path", "version"): {"type": "string", "pattern": r"^[0-9a-f]{16}$"},
+    ("header", "if-match"): {"type": "string", "pattern": f"^{_ETAG}$"},
+}
+
+
+def _parameters_and_security(schema: dict, settings: Settings) -> None:
+    """What the routes check, stated in the document: the id, version and ETag patterns; that
+    If-None-Match on a write is '*'; and that reads need a key only when read auth is on."""
+    secured = [{"HTTPBearer": []}, {"APIKeyHeader": []}]
+    for path, operations in schema.get("paths", {}).items():
+        for method, op in operations.items():
+            for param in op.get("parameters", []):
+                key = (param.get("in"), param.get("name", "").lower())
+                if key in PARAMETER_SCHEMAS:
+                    param["schema"] = {**PARAMETER_SCHEMAS[key], **{k: v for k, v in param.get("schema", {}).items() if k in ("title", "examples")}}
+                elif key == ("header", "if-none-match"):
+                    if method == "get":
+                        param["schema"] = {"type": "string", "pattern": rf"^(\*|{_ETAG}(\s*,\s*{_ETAG})*)$"}
+                    else:
+                        param["schema"] = {"type": "string", "enum": ["*"]}
+            if settings.api_read_auth and path.startswith("/v1/") and "security" not in op:
+                op["security"] = secured

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import Path, Request
 from starlette.concurrency import run_in_threadpool
 
-from advisor.api.errors import ApiError
+from advisor.api.errors import ApiError, allowed_methods
 from advisor.settings import Settings
 from knowledge.store import InvalidId, check_id
 
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from advisor.core import Advisor
 
 _VERSION = re.compile(r"^[0-9a-f]{16}$")
+_SUB_ROUTE = re.compile(r"[^/]+/(history(/[^/]+)?|restore/[^/]+)")
 
 
 def get_settings(request: Request) -> Settings:
@@ -49,6 +50,11 @@ async def doc_id_param(
     would otherwise arrive as 'docker'.
     """
     path = request.scope.get("path", "")
+    if "/" in doc_id and _SUB_ROUTE.fullmatch(doc_id):
+        # '/v1/knowledge/docker/history' reached the PUT or DELETE document route: that path is
+        # another route's, and this method is not one of its methods.
+        allow = allowed_methods(request)
+        raise ApiError(405, f"{request.method} is not allowed here; use {', '.join(allow)}", headers={"Allow": ", ".join(allow)})
     if any(ord(c) < 32 or ord(c) == 127 for c in path):
         rest = path.split("/", 3)[-1]
         raise InvalidId(f"invalid document id {rest.split('/', 1)[-1]!r}: use lower-case letters, digits, '_' and '-' only")

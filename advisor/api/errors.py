@@ -127,6 +127,9 @@ def install(app: FastAPI) -> None:
         if status == 400 and request.method not in ("GET", "HEAD"):  # FastAPI could not parse the body
             status = 422
         path = request.url.path
+        if status == 405:
+            allow = allowed_methods(request)
+            return error_response(path, 405, f"{request.method} is not allowed here; use {', '.join(allow)}", headers={"Allow": ", ".join(allow)})
         if status == 404 and path.startswith(_ID_PATHS) and any(ord(c) < 32 or ord(c) == 127 for c in request.scope.get("path", "")):
             # Line breaks stop the path patterns: no route matched 'docker\n\n'. Say what is wrong.
             segment = request.scope["path"].split("/", 3)[-1].split("/", 1)[-1]
@@ -138,6 +141,31 @@ def install(app: FastAPI) -> None:
         ref = uuid.uuid4().hex[:12]
         log.error("unhandled error %s on %s %s", ref, request.method, request.url.path, exc_info=exc)
         return error_response(request.url.path, 500, f"internal error (reference {ref}); the server log has the details")
+
+
+def _all_routes(routes):
+    for route in routes:
+        inner = getattr(route, "original_router", None)  # FastAPI keeps included routers as wrappers
+        if inner is not None:
+            yield from _all_routes(inner.routes)
+        else:
+            yield route
+
+
+def allowed_methods(request: Request, path: str | None = None) -> list[str]:
+    """Every method some route serves at this path (Starlette's 405 names only the first route's).
+    A catch-all document route whose id would contain '/' does not count: that path is another route's."""
+    path = path or request.scope.get("path", "")
+    methods: set[str] = set()
+    for route in _all_routes(request.app.routes):
+        regex = getattr(route, "path_regex", None)
+        m = regex.match(path) if regex is not None else None
+        if m and "/" not in m.groupdict().get("doc_id", ""):
+            methods |= set(getattr(route, "methods", None) or ())
+    if "GET" in methods:
+        methods.add("HEAD")
+    order = ["GET", "HEAD", "POST", "PUT", "DELETE"]
+    return sorted(methods, key=lambda x: order.index(x) if x in order else len(order))
 
 
 def etag(version: str) -> str:

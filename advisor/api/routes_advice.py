@@ -14,12 +14,12 @@ from advisor.api import examples as ex
 from advisor.api.deps import get_advisor
 from advisor.api.errors import ApiError, clean_message, field_error
 from advisor.api.schemas import ChatRequest, CompareRequest, ProfileTextRequest, RecommendRequest, errors, ok
-from advisor.api.security import require_read
+from advisor.api.security import AuthFirstRoute, require_read
 from advisor.api.sse import event, guarded, primed, sse_response
 from advisor.models import Answer, Comparison, Message, Profile, Recommendation
 from advisor.profile import MAX_RESUME_BYTES, ResumeTooLarge, read_resume
 
-router = APIRouter(prefix="/v1", tags=["advice"], dependencies=[Depends(require_read)])
+router = APIRouter(prefix="/v1", tags=["advice"], dependencies=[Depends(require_read)], route_class=AuthFirstRoute)
 
 UPLOAD_PATHS = {"/v1/profile": MAX_RESUME_BYTES}
 

@@ -17,13 +17,13 @@ from advisor.api import examples as ex
 from advisor.api.deps import doc_id_param, etag_value, get_advisor, version_param
 from advisor.api.errors import ApiError, etag
 from advisor.api.schemas import DocSummary, DocumentIn, DocumentOut, ErrorOut, HistoryItem, HistoryOut, KnowledgeList, errors, ok
-from advisor.api.security import require_read, require_write
+from advisor.api.security import AuthFirstRoute, require_read, require_write
 from knowledge.document import Document, DocumentInvalid, parse_document
 from knowledge.schema import Kind
 from knowledge.store import NotFound, SavedNotApplied, VersionConflict
 from retrieval.hit import Hit
 
-router = APIRouter(prefix="/v1", dependencies=[Depends(require_read)])
+router = APIRouter(prefix="/v1", dependencies=[Depends(require_read)], route_class=AuthFirstRoute)
 
 DocId = Annotated[str, Depends(doc_id_param)]
 KindFilter = Annotated[Kind | None, Query(description="Only documents of this kind.", examples=["skill"])]
@@ -302,7 +302,8 @@ def delete_document(doc_id: DocId, if_match: IfMatch = None, adv=Depends(get_adv
 def _preconditions(if_match: str | None, if_none_match: str | None) -> str | None:
     """The version a write expects (None: the document must not exist)."""
     if if_match is not None and if_none_match is not None:
-        raise ApiError(400, "send either If-Match (replace) or If-None-Match: * (create), not both")
+        # If-Match asks for the document to exist, If-None-Match: * for it not to: one fails.
+        raise ApiError(412, "send either If-Match (replace) or If-None-Match: * (create), not both: together they cannot both hold")
     if if_none_match is not None and if_none_match.strip() != "*":
         raise ApiError(400, "If-None-Match on a write must be '*' (create only)")
     return etag_value(if_match)

@@ -36,11 +36,11 @@ from advisor.api.schemas import (
     openai_errors,
 )
 from advisor.api.routes_advice import check_profile_roles
-from advisor.api.security import require_read
+from advisor.api.security import AuthFirstRoute, require_read
 from advisor.api.sse import event, guarded, primed, sse_response
 from advisor.models import Answer
 
-router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"], dependencies=[Depends(require_read)])
+router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"], dependencies=[Depends(require_read)], route_class=AuthFirstRoute)
 
 CHAT_MODEL = "reskill"
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hmac
 
 from fastapi import Depends, Request
+from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from advisor.api.errors import ApiError
@@ -53,11 +54,37 @@ async def require_write(
     check_key(request.app.state.settings, _presented(credentials, key), "writes")
 
 
-async def require_read(
-    request: Request,
-    credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
-    key: str | None = Depends(api_key_header),
-) -> None:
+def presented_keys(request: Request) -> list[str | None]:
+    """The keys a request carries, read from its headers (as the security schemes above do)."""
+    auth = request.headers.get("authorization", "")
+    scheme, _, token = auth.partition(" ")
+    return [token.strip() if scheme.lower() == "bearer" else None, request.headers.get("x-api-key")]
+
+
+async def require_read(request: Request) -> None:
+    """Reads are open unless RESKILL_API_READ_AUTH=true. Deliberately not a security dependency,
+    so the OpenAPI document declares read routes open; ``app._document`` adds the security
+    requirement to them when read auth is on."""
     settings: Settings = request.app.state.settings
     if settings.api_read_auth:
-        check_key(settings, _presented(credentials, key), "reads")
+        check_key(settings, presented_keys(request), "reads")
+
+
+class AuthFirstRoute(APIRoute):
+    """Checks the API key before FastAPI reads and validates the body, so a write without a key
+    gets 401 (or 403) whatever its body is, never a 422 that tells a stranger about the schema."""
+
+    def get_route_handler(self):
+        handler = super().get_route_handler()
+        deps = {getattr(d, "call", None) for d in self.dependant.dependencies} | {d.dependency for d in self.dependencies}
+        writes, reads = require_write in deps, require_read in deps
+
+        async def route(request: Request):
+            settings: Settings = request.app.state.settings
+            if writes:
+                check_key(settings, presented_keys(request), "writes")
+            elif reads and settings.api_read_auth:
+                check_key(settings, presented_keys(request), "reads")
+            return await handler(request)
+
+        return route
