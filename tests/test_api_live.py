@@ -358,3 +358,29 @@ def test_a_stalled_body_is_408(strict_server):
         assert got.startswith(b"HTTP/1.1 408"), got[:300]
         assert b"RESKILL_HTTP_BODY_TIMEOUT_S" in got and took < 5
     assert httpx.get(f"{strict_server.url}/healthz").status_code == 200  # the server itself is fine
+
+
+# -- schemathesis, every check, stateful phase included (issue 15, item 11) ------------------------
+def test_schemathesis_all_checks_with_the_stateful_phase(tmp_path_factory):
+    """`st run --checks all` (examples, coverage, fuzzing and stateful phases) against a live
+    server finds nothing, and reaches successful PUTs (by following GET -> PUT links). Bounded:
+    10 examples per operation, a fixed seed; about a minute or two on two CPUs.
+    tests/schemathesis.toml says which statuses a schema-valid request may still get, and why."""
+    server = Server(tmp_path_factory.mktemp("schemathesis")).start()
+    try:
+        st = os.path.join(os.path.dirname(sys.executable), "st")
+        proc = subprocess.run(
+            [st, "run", f"{server.url}/openapi.json", "--checks", "all", "--max-examples", "10", "--seed", "3",
+             "--header", f"X-API-Key: {KEY}", "--request-timeout", "60", "--generation-deterministic"],
+            capture_output=True, text=True, timeout=600, cwd=Path(__file__).parent,  # reads tests/schemathesis.toml
+        )
+        out = proc.stdout
+        failures = out[out.find("FAILURES"):] if "FAILURES" in out else out[-6000:]
+        report = failures[:12000] + proc.stderr[-2000:]
+        assert proc.returncode == 0, report
+        assert "Stateful" in proc.stdout, report
+        log = server.log_path.read_text()
+        written = [line for line in log.splitlines() if '"PUT /v1/knowledge/' in line and (" 200" in line or " 201" in line)]
+        assert written, "no PUT succeeded:\n" + report
+    finally:
+        server.stop()

@@ -76,6 +76,7 @@ def create_app(settings: Settings | None = None, advisor: Advisor | None = None)
     app.state.settings = settings
     app.state.advisor = advisor
     app.state.freshness = Freshness(advisor) if advisor is not None else None
+    app.state.openapi_roles = None
 
     errors.install(app)
     for module in (routes_ops, routes_advice, routes_knowledge, routes_openai):
@@ -107,7 +108,12 @@ def _document(app: FastAPI) -> None:
     build = app.openapi
 
     def openapi() -> dict:
+        adv = app.state.advisor
+        roles = sorted(adv.kb.roles) if adv is not None else None
+        if app.openapi_schema is not None and app.state.openapi_roles != roles:
+            app.openapi_schema = None  # the role ids it lists changed
         if app.openapi_schema is None:
+            app.state.openapi_roles = roles
             schema = build()
             _, defs = models_json_schema([(ProfileTextRequest, "validation")], ref_template="#/components/schemas/{model}")
             known = schema.setdefault("components", {}).setdefault("schemas", {})
@@ -122,7 +128,8 @@ def _document(app: FastAPI) -> None:
                             op["responses"]["422"] = {"description": "The request body is not valid", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
             for name in ("HTTPValidationError", "ValidationError"):
                 known.pop(name, None)
-            _parameters_and_security(schema, app.state.settings)
+            _parameters_and_security(schema, app.state.settings, roles)
+            _links(schema)
         return app.openapi_schema
 
     app.openapi = openapi
@@ -137,7 +144,7 @@ PARAMETER_SCHEMAS = {
 }
 
 
-def _parameters_and_security(schema: dict, settings: Settings) -> None:
+def _parameters_and_security(schema: dict, settings: Settings, roles: list[str] | None = None) -> None:
     """What the routes check, stated in the document: the id, version and ETag patterns; that
     If-None-Match on a write is '*'; and that reads need a key only when read auth is on."""
     secured = [{"HTTPBearer": []}, {"APIKeyHeader": []}]
@@ -147,6 +154,8 @@ def _parameters_and_security(schema: dict, settings: Settings) -> None:
                 key = (param.get("in"), param.get("name", "").lower())
                 if key in PARAMETER_SCHEMAS:
                     param["schema"] = {**PARAMETER_SCHEMAS[key], **{k: v for k, v in param.get("schema", {}).items() if k in ("title", "examples")}}
+                elif key == ("query", "role") and roles:
+                    param["schema"] = {"type": "string", "enum": roles, **{k: v for k, v in param.get("schema", {}).items() if k == "title"}}
                 elif key == ("header", "if-none-match"):
                     if method == "get":
                         param["schema"] = {"type": "string", "pattern": rf"^(\*|{_ETAG}(\s*,\s*{_ETAG})*)$"}
@@ -154,3 +163,30 @@ def _parameters_and_security(schema: dict, settings: Settings) -> None:
                         param["schema"] = {"type": "string", "enum": ["*"]}
             if settings.api_read_auth and path.startswith("/v1/") and "security" not in op:
                 op["security"] = secured
+
+
+def _links(schema: dict) -> None:
+    """OpenAPI links: what GET returns is what PUT takes back (with its ETag in If-Match), and a
+    written document can be read and its history listed. Clients and stateful testers follow them."""
+    paths = schema.get("paths", {})
+    doc = paths.get("/v1/knowledge/{doc_id}", {})
+    history = paths.get("/v1/knowledge/{doc_id}/history", {}).get("get", {})
+    if not ("get" in doc and "put" in doc and history):
+        return
+    ids = {"get": doc["get"]["operationId"], "put": doc["put"]["operationId"], "history": history["operationId"]}
+    same_id = {"doc_id": "$request.path.doc_id"}
+    doc["get"]["responses"]["200"]["links"] = {
+        "ReplaceIt": {
+            "operationId": ids["put"],
+            "parameters": {**same_id, "header.If-Match": "$response.header.ETag"},
+            "requestBody": "$response.body",
+            "description": "Send the document back, changed, with its ETag in If-Match.",
+        },
+        "ItsHistory": {"operationId": ids["history"], "parameters": same_id},
+    }
+    for status in ("200", "201"):
+        if status in doc["put"]["responses"]:
+            doc["put"]["responses"][status]["links"] = {
+                "ReadIt": {"operationId": ids["get"], "parameters": same_id},
+                "ItsHistory": {"operationId": ids["history"], "parameters": same_id},
+            }

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from advisor.core import Advisor
 
 _VERSION = re.compile(r"^[0-9a-f]{16}$")
+_ETAG = re.compile(r'^(W/)?"?[0-9a-f]{16}"?$')  # the pattern the OpenAPI document declares
 _SUB_ROUTE = re.compile(r"[^/]+/(history(/[^/]+)?|restore/[^/]+)")
 
 
@@ -78,9 +79,13 @@ def etag_value(header: str | None, name: str = "If-Match") -> str | None:
         raise ApiError(400, f"{name}: '*' is not accepted here; send the version you edited (the document's ETag)")
     if "," in value:
         raise ApiError(400, f"{name}: send exactly one version, got {header!r}")
+    if not _ETAG.fullmatch(value):
+        raise ApiError(400, f"{name}: {header!r} is not a version (16 hexadecimal characters, as the ETag of GET)")
     if value.startswith("W/"):
         value = value[2:]
     value = value.strip().strip('"')
     if not value:
         raise ApiError(400, f"{name} is empty; send the version you edited (the document's ETag)")
+    if not _VERSION.fullmatch(value):
+        raise ApiError(400, f"{name}: {header!r} is not a version (16 hexadecimal characters, as the ETag of GET)")
     return value

@@ -215,6 +215,9 @@ def get_document(
             headers={"ETag": etag(current)} if current else None,
             current_version=current,
         ) from None
+    if if_none_match is not None and if_none_match.strip() != "*":
+        for part in if_none_match.split(","):
+            etag_value(part, "If-None-Match")  # 400 unless each is a version
     if if_none_match and (if_none_match.strip() == "*" or _matches(if_none_match, doc.version)):
         return Response(status_code=HTTP_304_NOT_MODIFIED, headers={"ETag": etag(doc.version)})
     return document_out(doc, response)
@@ -301,12 +304,13 @@ def delete_document(doc_id: DocId, if_match: IfMatch = None, adv=Depends(get_adv
 # -- helpers -----------------------------------------------------------------------------------
 def _preconditions(if_match: str | None, if_none_match: str | None) -> str | None:
     """The version a write expects (None: the document must not exist)."""
+    if if_none_match is not None and if_none_match.strip() != "*":
+        raise ApiError(400, "If-None-Match on a write must be '*' (create only)")
+    expected = etag_value(if_match)  # 400 unless it is one version
     if if_match is not None and if_none_match is not None:
         # If-Match asks for the document to exist, If-None-Match: * for it not to: one fails.
         raise ApiError(412, "send either If-Match (replace) or If-None-Match: * (create), not both: together they cannot both hold")
-    if if_none_match is not None and if_none_match.strip() != "*":
-        raise ApiError(400, "If-None-Match on a write must be '*' (create only)")
-    return etag_value(if_match)
+    return expected
 
 
 def _precondition_required(doc_id: str, action: str) -> ApiError:

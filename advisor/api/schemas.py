@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from advisor.api import examples as ex
 from advisor.models import Message, Profile
@@ -83,6 +83,19 @@ def openai_errors(*statuses: int) -> dict:
 
 
 # -- advice ------------------------------------------------------------------------------------
+def strict_profile(value):
+    """A profile's true/false fields take JSON true or false only (pydantic would read 0 as false),
+    so what the OpenAPI document calls invalid is refused."""
+    if isinstance(value, dict):
+        try:
+            Profile.model_validate(value, strict=True)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise ValueError(f"{where}: {first['msg']}") from None
+    return value
+
+
 class ChatRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -105,12 +118,14 @@ class ChatRequest(BaseModel):
         description="The conversation, oldest first. The last message is the question (role 'user'); earlier ones are the history."
     )
     profile: Profile | None = Field(None, description="The user's profile; when absent it is rebuilt from what the user said.")
-    stream: bool = Field(False, description="Answer as server-sent events: 'delta' events with text, then one 'answer' event.")
+    _strict_profile = field_validator("profile", mode="before")(strict_profile)
+    stream: bool = Field(False, strict=True, description="Answer as server-sent events: 'delta' events with text, then one 'answer' event.")
 
 
 class _ProfileSource(BaseModel):
     text: str | None = Field(None, description="Free text about the person (a resume or a few sentences).")
     profile: Profile | None = Field(None, description="A structured profile instead of text.")
+    _strict_profile = field_validator("profile", mode="before")(strict_profile)
 
     @model_validator(mode="after")
     def _one_source(self):
@@ -156,6 +171,7 @@ class ProfileTextRequest(BaseModel):
 
     text: str = Field(description="Free text: a pasted resume or a few sentences.")
     base: Profile | None = Field(None, description="An earlier profile to merge the new statements over.")
+    _strict_base = field_validator("base", mode="before")(strict_profile)
 
 
 # -- knowledge ---------------------------------------------------------------------------------
@@ -259,9 +275,10 @@ class ChatCompletionRequest(BaseModel):
 
     model: str = "reskill"
     messages: Annotated[list[OAIMessage], Field(min_length=1)]
-    stream: bool = False
+    stream: bool = Field(False, strict=True)
     n: Annotated[int, Field(ge=1, le=1)] | None = Field(None, description="Only 1 is supported.")
     profile: Profile | None = Field(None, description="Reskill extension: the user's profile (else rebuilt from the messages).")
+    _strict_profile = field_validator("profile", mode="before")(strict_profile)
 
 
 class ChatCompletionMessage(BaseModel):
