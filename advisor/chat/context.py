@@ -276,12 +276,18 @@ def section(adv, doc_id: str, *words: str) -> Hit | None:
     return None
 
 
+def search(adv, query: str, k: int, kind: str | None = None, role: str | None = None) -> list[Hit]:
+    """Hybrid search on the question as written: its vector is the one the reader already
+    computed, so a turn embeds the question once."""
+    return adv.retriever.search(query, k=k, kind=kind, role=role)
+
+
 def ranked(adv, query: str, doc_ids: list[str], k: int = 2, kind: str | None = None) -> list[Hit]:
     """The passages of ``doc_ids`` that best answer ``query`` (hybrid search, kept to those documents)."""
     wanted = [d for d in doc_ids if d in adv.kb.docs]
     if not wanted:
         return []
-    hits = adv.search(query, k=30, kind=kind)
+    hits = search(adv, query, k=30, kind=kind)
     return [h for h in hits if h.doc_id in wanted][:k]
 
 
@@ -354,7 +360,7 @@ def _retrieve(adv, ctx: TurnContext) -> None:
         ctx.add_hits(ranked(adv, q, ["pay_and_compensation"], k=1))
     elif kind == "education":
         if re.search(r"certif|\bcerts?\b|exam|pl-?300|ckad|dp-?100", q, re.I):
-            ctx.add_hits(adv.search(q, k=2, kind="resource", role=roles[0] if r.roles else None))
+            ctx.add_hits(search(adv, q, k=2, kind="resource", role=roles[0] if r.roles else None))
         ctx.add_hits(ranked(adv, q, ["degrees_and_credentials"], k=2))
         if not ctx.hits:
             ctx.add_hits([section(adv, role, "interview") for role in roles])
@@ -370,15 +376,15 @@ def _retrieve(adv, ctx: TurnContext) -> None:
     elif kind == "ai_impact":
         ctx.add_hits(ranked(adv, q, ["ai_assisted_data_work", "llms_changed_nlp_work", "llms_in_internal_production"], k=2, kind="market"))
         if not ctx.hits:
-            ctx.add_hits(adv.search(q + " LLMs AI", k=2, kind="market"))
+            ctx.add_hits(search(adv, q + " LLMs AI", k=2, kind="market"))
     elif kind == "market":
-        ctx.add_hits(adv.search(q, k=2, kind="market"))
+        ctx.add_hits(search(adv, q, k=2, kind="market"))
     elif kind == "skill_info":
         target = _target_words(ctx)
         for sid in r.skills[:2]:
             ctx.add_hits([section(adv, sid, "what"), section(adv, sid, "why", "matter") or adv.retriever.lookup(sid, f"why it matters for {target}")])
         if not r.skills:
-            ctx.add_hits(adv.search(q, k=3, kind="skill"))
+            ctx.add_hits(search(adv, q, k=3, kind="skill"))
     elif kind in ("how_long", "skill_order"):
         if kind == "skill_order":
             ctx.add_hits(ranked(adv, q, ["which_tool_to_learn_first"], k=1))
@@ -399,9 +405,9 @@ def _retrieve(adv, ctx: TurnContext) -> None:
         )
         ctx.add_hits([section(adv, d.id, "covers", "what") or adv.retriever.lookup(d.id, q) for d in picked[:4]])
         if not picked:
-            ctx.add_hits(adv.search(q, k=4, kind="resource", role=roles[0] if r.roles else None))
+            ctx.add_hits(search(adv, q, k=4, kind="resource", role=roles[0] if r.roles else None))
     else:
-        ctx.add_hits(adv.search(q, k=3, role=roles[0] if r.roles else None))
+        ctx.add_hits(search(adv, q, k=3, role=roles[0] if r.roles else None))
 
 
 def _recommendation_hits(adv, ctx: TurnContext) -> None:
