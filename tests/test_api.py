@@ -505,7 +505,7 @@ def test_replace_needs_if_match_and_a_stale_one_changes_nothing(client, adv):
     [
         ({"If-Match": "*"}, 400),
         ({"If-Match": '"a", "b"'}, 400),
-        ({"If-Match": '"a"', "If-None-Match": "*"}, 412),  # If-Match and If-None-Match: * cannot both hold
+        ({"If-Match": '"0123456789abcdef"', "If-None-Match": "*"}, 412),  # If-Match and If-None-Match: * cannot both hold
         ({"If-None-Match": '"abc"'}, 400),
         ({"If-Match": '""'}, 400),
     ],

@@ -88,6 +88,10 @@ def strict_profile(value):
     so what the OpenAPI document calls invalid is refused."""
     if isinstance(value, dict):
         try:
+            Profile.model_validate(value)
+        except ValidationError:
+            return value  # invalid anyway: the field's own validation reports it, with its path
+        try:
             Profile.model_validate(value, strict=True)
         except ValidationError as exc:
             first = exc.errors()[0]
