@@ -9,8 +9,9 @@ hours for the missing level steps.
 
 Requirements are *core* (needed to be ready to apply) or *plus* (they raise fit and appear in
 the full plan, but never block readiness). Weeks to ready count the hours to meet every core
-requirement, prerequisites included; the full plan adds the plus ones. Both can only shrink
-when a level rises, because each skill's hours and each group's cheapest member do.
+requirement, prerequisites included; the full plan adds the plus ones. Weeks to ready can only
+shrink when a level rises (tests/test_recommender.py checks it); a group's member is costed with
+the prerequisites it would add.
 
 The plan adds missing prerequisites of the gaps (to level 2), orders the skills so every
 prerequisite comes first and, among skills that are ready, the highest priority goes first;
@@ -74,11 +75,20 @@ class Recommender:
         need = req.level_for(seniority)
         members = req.members
         best = max(members, key=lambda s: (levels.get(s, 0), -members.index(s)))
-        cost = {s: self.skills[s].hours_between(levels.get(s, 0), need) for s in members}
+        cost = {s: self._cost(s, levels, need) for s in members}
         # Members are listed most-asked first: take the first one within GROUP_SLACK of the cheapest.
         cheapest = min(cost.values())
         to_learn = next(s for s in members if cost[s] <= cheapest * GROUP_SLACK)
         return Standing(req, need, levels.get(best, 0), best, to_learn)
+
+    def _cost(self, skill_id: str, levels: dict[str, int], need: int) -> int:
+        """Hours to take a skill to ``need``, with the prerequisites it would add to the plan."""
+        hours = self.skills[skill_id].hours_between(levels.get(skill_id, 0), need)
+        for pre in self.ancestors(skill_id):
+            have = levels.get(pre, 0)
+            if have < PREREQUISITE_LEVEL:
+                hours += self.skills[pre].hours_between(have, PREREQUISITE_LEVEL)
+        return hours
 
     def fit(self, profile: Profile, role_id: str, seniority: Seniority | None = None) -> RoleFit:
         role = self.roles[role_id]

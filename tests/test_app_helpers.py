@@ -60,7 +60,7 @@ def test_feedback_rejects_a_rating_that_is_not_up_or_down(tmp_path, advisor):
 
 # -- report --------------------------------------------------------------------------------
 def test_recommendation_markdown_has_profile_fit_gaps_plan_and_sources(advisor):
-    profile = advisor.profile("I write SQL daily (proficient) | and use Python at a working level")
+    profile = advisor.profile("I write SQL daily (proficient) | and use Python at a working level, some statistics, basic Power BI")
     rec = advisor.recommend(profile, targets=["ml_engineer", "bi_analyst"], hours=8)
     md = recommendation_markdown(rec, advisor.kb, today=dt.date(2026, 1, 2))
     assert md.startswith("# Reskill plan: toward Machine Learning Engineer\n")
@@ -74,8 +74,9 @@ def test_recommendation_markdown_has_profile_fit_gaps_plan_and_sources(advisor):
 
 
 def test_recommendation_markdown_without_skills_says_so(advisor):
-    md = recommendation_markdown(advisor.recommend(Profile()), None)
-    assert "No skills recorded yet" in md
+    md = recommendation_markdown(advisor.recommend(Profile(role_prior=False)), None)
+    assert "No skills recorded yet" in md and "can't give you a fit" in md
+    assert "| Machine Learning Engineer |" not in md, "no figures before the person has said anything"
 
 
 # -- profile edits -------------------------------------------------------------------------
@@ -91,7 +92,7 @@ def test_profile_edits_keep_evidence_and_validate(advisor):
     assert profile_edits.mark_learned(p3, "docker", 1, kb).level("docker") == 2, "never lowers a level"
     assert profile_edits.mark_learned(p3, "docker", 3, kb).level("docker") == 3
     p4 = profile_edits.remove_skill(p3, "sql")
-    assert "sql" not in p4.levels() and p4.extraction.reason.startswith("only 1 skill")
+    assert "sql" not in p4.levels() and p4.extraction.reason.startswith("1 skill from what you said")
     with pytest.raises(BadInput, match="unknown skill id 'cobol'"):
         profile_edits.set_level(p, "cobol", 2, kb)
     with pytest.raises(BadInput, match="0 to 4"):

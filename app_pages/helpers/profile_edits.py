@@ -7,10 +7,9 @@ its own evidence, so the profile still says why every level is what it is.
 from __future__ import annotations
 
 from advisor.errors import BadInput
-from advisor.extraction import confidence
 from advisor.models import Profile, SkillEvidence
 from advisor.profile import merge
-from advisor.role_prior import complete
+from advisor.role_prior import complete, describe
 from knowledge.base import KnowledgeBase
 from knowledge.schema import SENIORITIES
 
@@ -43,8 +42,7 @@ def remove_skill(profile: Profile, skill_id: str) -> Profile:
     skills = [s for s in profile.skills if s.skill_id != skill_id]
     if len(skills) == len(profile.skills):
         return profile
-    known = sum(1 for s in skills if s.level > 0)
-    return profile.model_copy(update={"skills": skills, "extraction": confidence(known, len(skills) - known)})
+    return profile.model_copy(update={"skills": skills, "extraction": describe(skills, None)})
 
 
 def update_settings(
