@@ -190,6 +190,9 @@ class KnowledgeStore:
             if errors:
                 raise DocumentInvalid(errors)
             self._remember(doc_id, current)
+            # The new version goes into the history before the file: whatever a kill interrupts,
+            # the file on disk is always a version the history holds.
+            self._remember_text(doc_id, text, like=current)
             if current and current != target:
                 # A kind change moves the file: write-ahead record first, so that a crash between
                 # writing the new file and removing the old one is finished by `recover`.
@@ -201,7 +204,6 @@ class KnowledgeStore:
                 record.unlink()
             else:
                 _atomic_write(target, text, like=current)
-            self._remember(doc_id, target)
         return self._applied(doc)
 
     def _applied(self, doc: Document) -> Document:
@@ -267,12 +269,14 @@ class KnowledgeStore:
     def _remember(self, doc_id: str, path: Path | None) -> None:
         if path is None or not path.exists():
             return
-        text = path.read_text(encoding="utf-8")
+        self._remember_text(doc_id, path.read_text(encoding="utf-8"), like=path)
+
+    def _remember_text(self, doc_id: str, text: str, like: Path | None = None) -> None:
         version = content_version(text)
         folder = self.history_dir / doc_id
         if any(folder.glob(f"*-{version}.md")):
             return
-        _atomic_write(folder / f"{time.time_ns()}-{version}.md", text, like=path)
+        _atomic_write(folder / f"{time.time_ns()}-{version}.md", text, like=like)
 
     def _remember_deleted(self, doc_id: str) -> None:
         _atomic_write(self.history_dir / doc_id / f"{time.time_ns()}-deleted.deleted", "")

@@ -235,17 +235,18 @@ def _kill_at(step: str, settings, kb_dir, put: str) -> None:
     assert proc.returncode == -signal.SIGKILL, (proc.returncode, proc.stdout, proc.stderr[-2000:])
 
 
-def test_kill_at_the_third_rename_of_a_first_put_keeps_history_readable(settings, embedder, kb_dir):
+def test_kill_at_a_history_rename_of_a_first_put_keeps_history_readable(settings, embedder, kb_dir):
     """The first PUT of a document renames three times: the old version into the history, the new
-    file into place, the new version into the history. Killed at the third, a temporary file stays
-    in history/<id>/; it must never be read as history, and is cleaned at start."""
+    version into the history, the new file into place (the attack killed the history write that
+    came third then). Killed at a history rename, a temporary file stays in history/<id>/; it must
+    never be read as history, and is cleaned at start."""
     from fastapi.testclient import TestClient
 
     from advisor.api import create_app
 
     original = (kb_dir / "skills/docker.md").read_text()
     _kill_at(
-        "if calls['replace'] == 3: os.kill(os.getpid(), signal.SIGKILL)", settings, kb_dir,
+        "if calls['replace'] == 2: os.kill(os.getpid(), signal.SIGKILL)", settings, kb_dir,
         'doc = store.get("docker"); store.put("docker", doc.meta.model_dump(mode="json"), doc.body + "\\nKilled edit.\\n", doc.version)',
     )
     folder = settings.data_dir / "history" / "docker"

@@ -74,7 +74,7 @@ def _check_role(adv, role: str | None) -> None:
     responses={**ok([ex.HIT]), **errors(400, 401, 403, 503)},
 )
 def search(
-    q: Annotated[str, Query(min_length=1, max_length=2000, description="What to look for.", examples=["serve a model behind an API"])],
+    q: Annotated[str, Query(min_length=1, max_length=2000, json_schema_extra={"pattern": r"\S"}, description="What to look for (not only spaces).", examples=["serve a model behind an API"])],
     k: Annotated[int | None, Query(ge=1, le=50, description="How many passages (default: RESKILL_TOP_K).", examples=[5])] = None,
     kind: KindFilter = None,
     role: RoleFilter = None,
