@@ -161,7 +161,9 @@ def build_context(adv, question: str, history: list, profile: Profile | dict | N
         current = current.model_copy(update={"seniority": m.group(1).lower()})
     changes = profile_diff(before, current, adv.kb)
 
-    doubtful = reading.intent == "clarify" or (reading.intent in ("capabilities", "greeting", "thanks") and reading.confidence < 0.6)
+    doubtful = reading.intent == "clarify" or (
+        reading.intent in ("capabilities", "greeting", "thanks", "out_of_scope") and reading.confidence < 0.6
+    )
     if doubtful and adv.retriever.relevance(question) >= CLOSE_PASSAGE:
         # Unsure what kind of question it is, but one passage answers it closely: answer from it.
         reading = replace(reading, intent="search")
