@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from knowledge.schema import Seniority
 from retrieval.hit import Hit
@@ -45,7 +45,7 @@ class Profile(BaseModel):
     preferences: list[str] = []
     """Free-form tags such as 'business_facing' or 'engineering'."""
     extraction: Extraction | None = None
-    role_prior: bool = True
+    role_prior: StrictBool = True
     """Fill unmentioned skills with the current role's typical levels (marked ``assumed``)."""
 
     def level(self, skill_id: str) -> int:

@@ -8,6 +8,8 @@ writers live in ``general.py``; the ones that need the person's profile are here
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Iterator
 
 from advisor.chat import general
@@ -309,6 +311,11 @@ class GroundedEngine:
 
 
 def stream_answer(answer: Answer) -> Iterator[str | Answer]:
-    """Stream a finished answer in line-sized pieces, then the answer itself."""
-    yield from answer.text.splitlines(keepends=True)
+    """Stream a finished answer in pieces of a few words (as a model would), then the answer itself."""
+    words = re.findall(r"\S+\s*", answer.text)
+    for i in range(0, len(words), STREAM_WORDS):
+        yield "".join(words[i : i + STREAM_WORDS])
     yield answer
+
+
+STREAM_WORDS = 6
