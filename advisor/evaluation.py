@@ -115,7 +115,8 @@ def persona_metrics(adv, personas: list[dict], failures: list[str], baseline: di
     return out
 
 
-def evaluate(adv, folder: Path) -> dict:
+def evaluate(adv, folder: Path, chat: bool = True) -> dict:
+    """Every labelled set in ``folder``; ``chat=False`` skips the chat turns (tests/test_reading.py gates those)."""
     failures: list[str] = []
     metrics = {}
     queries, personas = folder / "queries.jsonl", folder / "personas.jsonl"
@@ -125,6 +126,13 @@ def evaluate(adv, folder: Path) -> dict:
         baseline_path = folder / "personas_baseline.json"
         baseline = json.loads(baseline_path.read_text())["personas"] if baseline_path.is_file() else None
         metrics.update(persona_metrics(adv, read_jsonl(personas), failures, baseline))
-    passed = all(metrics.get(k, 1.0) >= v for k, v in THRESHOLDS.items())
+    chat_ok = True
+    if chat and (folder / "chat.jsonl").is_file():
+        from advisor.chat_evaluation import chat_metrics, chat_passed
+
+        chat_figures = chat_metrics(adv, read_jsonl(folder / "chat.jsonl"), failures)
+        metrics.update(chat_figures)
+        chat_ok = chat_passed(chat_figures)
+    passed = all(metrics.get(k, 1.0) >= v for k, v in THRESHOLDS.items()) and chat_ok
     passed = passed and metrics.get("dev_negation_errors", 0) <= MAX_NEGATION_ERRORS
     return {"metrics": metrics, "passed": passed, "failures": failures}

@@ -7,7 +7,7 @@ from advisor.settings import REPO_ROOT
 
 
 def test_eval_thresholds_hold(real_advisor):
-    report = evaluate(real_advisor, REPO_ROOT / "tests" / "eval")
+    report = evaluate(real_advisor, REPO_ROOT / "tests" / "eval", chat=False)  # chat turns: tests/test_reading.py
     m = report["metrics"]
     failures = "\n".join(report["failures"][:20])
     for name, floor in THRESHOLDS.items():
