@@ -101,11 +101,32 @@ def read_resume(name: str, data: bytes) -> str:
             text = _docx_text(name, data)
     except BadInput:
         raise
-    except Exception as exc:  # every parser has its own error types; the user needs one message
-        raise BadInput(f"cannot read resume '{name}': {type(exc).__name__}: {exc}".rstrip(": ")) from None
+    except Exception as exc:  # every parser has its own error types; the person needs to know what to do
+        raise BadInput(_unreadable(name, suffix, exc)) from None
     if not text.strip():
         raise BadInput(f"resume '{name}' contains no text (a scanned PDF needs OCR first)")
     return text
+
+
+def _unreadable(name: str, suffix: str, exc: Exception) -> str:
+    """What is wrong with a file that could not be read and what to do, in plain words (the
+    parser's own error, e.g. ``PdfStreamError: Stream has ended unexpectedly``, means nothing to a person)."""
+    kind = type(exc).__name__
+    instead = "or copy the text into a .txt file and upload that"
+    if isinstance(exc, UnicodeDecodeError):
+        return (f"cannot read resume '{name}': it is not plain text in UTF-8 (it may be a Word or PDF file renamed, "
+                "or text saved in another encoding). Save it as UTF-8 text, or upload the original .docx or .pdf")  # fmt: skip
+    if suffix == ".pdf":
+        if kind in ("FileNotDecryptedError", "WrongPasswordError", "DependencyError") or "encrypt" in str(exc).lower():
+            return f"cannot read resume '{name}': the PDF is password-protected. Save a copy without the password and upload that, {instead}"
+        if kind == "EmptyFileError":
+            return f"cannot read resume '{name}': the file is empty. Upload the resume itself"
+        return (f"cannot read resume '{name}': the PDF is damaged or incomplete (cut off while downloading, or not really a PDF). "
+                f"Open it and export or print it to PDF again, {instead}")  # fmt: skip
+    if suffix == ".docx":
+        return (f"cannot read resume '{name}': it is not a readable Word file (damaged, or an older .doc renamed to .docx). "
+                f"Open it in Word or LibreOffice and save it as .docx or PDF again, {instead}")  # fmt: skip
+    return f"cannot read resume '{name}': the file could not be read. Save it again, {instead}"
 
 
 def _docx_text(name: str, data: bytes) -> str:
@@ -122,7 +143,7 @@ def _docx_text(name: str, data: bytes) -> str:
         try:
             info = z.getinfo("word/document.xml")
         except KeyError:
-            raise BadInput(f"cannot read resume '{name}': not a Word document (no word/document.xml)") from None
+            raise BadInput(f"cannot read resume '{name}': it is a zip archive but not a Word document. Save the resume from Word or LibreOffice as .docx or PDF") from None
         parser = XMLPullParser(events=("end",))
         paragraphs, current, chars, inflated = [], [], 0, 0
         with z.open(info) as stream:  # the declared size may lie: count what actually comes out
