@@ -15,6 +15,8 @@ from app_pages.sidebar import profile_sidebar
 
 adv = advisor()
 init_state()
+LONG_TEXT = "_long_text"
+"""A message over the length limit, kept until it is read as a resume or dismissed."""
 
 
 def _ask(question: str) -> None:
@@ -24,6 +26,56 @@ def _ask(question: str) -> None:
 def _new_conversation() -> None:
     st.session_state[MESSAGES] = []
     st.session_state.pop("_pending", None)
+
+
+def _accepted(prompt: str | None) -> str | None:
+    """The message to answer: None for nothing or only spaces; a message over the limit is kept
+    aside (see :func:`_long_text_notice`), never answered cut short and never dropped silently."""
+    if prompt is None or not prompt.strip():
+        return None
+    if len(prompt) > adv.settings.max_message_chars:
+        st.session_state[LONG_TEXT] = prompt
+        return None
+    st.session_state.pop(LONG_TEXT, None)
+    return prompt
+
+
+def _read_long_text() -> None:
+    text = st.session_state.pop(LONG_TEXT, "")
+    try:
+        profile = adv.profile(text, base=get_profile())
+    except BadInput as exc:
+        st.session_state[LONG_TEXT] = text
+        st.session_state["_long_text_error"] = str(exc)
+        return
+    set_profile(profile)
+    found = len(profile.skills)
+    st.session_state["_long_text_note"] = (
+        f"Read your text as a resume: {found} skill{'s' if found != 1 else ''} in your profile now (see the sidebar). "
+        "Ask away: for example, which path fits me better?"
+    )
+
+
+def _long_text_notice() -> None:
+    """Say why a long paste was not sent, and offer to read it as a resume instead."""
+    if note := st.session_state.pop("_long_text_note", None):
+        st.success(note, icon=":material/person_check:")
+    text = st.session_state.get(LONG_TEXT)
+    if not text:
+        return
+    limit = adv.settings.max_message_chars
+    with st.container(border=True, key="long_text"):
+        st.warning(
+            f"Your message is {len(text):,} characters long; the chat takes at most {limit:,} characters a message, "
+            "so it was not sent. If it is your resume or a job history, read it into your profile instead; "
+            "'Fill from a resume' in the sidebar also takes a file (text, PDF or Word). For a question, shorten it.",
+            icon=":material/content_cut:",
+        )
+        if error := st.session_state.pop("_long_text_error", None):
+            st.error(error)
+        read, drop = st.columns(2)
+        read.button("Read it as my resume", key="long_text_read", icon=":material/upload_file:", on_click=_read_long_text, type="primary", width="stretch")
+        drop.button("Dismiss", key="long_text_drop", on_click=lambda: st.session_state.pop(LONG_TEXT, None), width="stretch")
 
 
 def _rate(message: dict) -> None:
@@ -92,8 +144,10 @@ st.caption(
 if adv.engine_note:
     st.warning(adv.engine_note, icon=":material/warning:")
 
-prompt = st.chat_input("Ask about BI analyst or ML engineer paths, or tell me about yourself", max_chars=adv.settings.max_message_chars)
-question = prompt or st.session_state.pop("_pending", None)
+# No max_chars: Streamlit's chat box silently ignores a paste longer than max_chars (the box stays
+# empty), so the length is checked here, where the person can be told what to do instead.
+prompt = st.chat_input("Ask about BI analyst or ML engineer paths, or tell me about yourself")
+question = _accepted(prompt) or st.session_state.pop("_pending", None)
 
 if not st.session_state[MESSAGES] and not question:
     st.markdown("I help data scientists choose between **BI analyst** and **ML engineer** and plan the move. Try one of these:")
@@ -120,5 +174,6 @@ if question:
         st.session_state[MESSAGES] += [user, assistant]
         _show_assistant(assistant, body)
 
+_long_text_notice()
 new_slot.button("New conversation", icon=":material/add_comment:", on_click=_new_conversation, disabled=not st.session_state[MESSAGES])
 profile_sidebar(adv)

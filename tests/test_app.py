@@ -121,13 +121,34 @@ def test_a_configured_llm_that_cannot_start_shows_the_fallback(app_env, monkeypa
     assert at.chat_message[-1].expander[0].label.startswith("[1] ")
 
 
-def test_the_chat_input_is_capped_at_the_configured_length(app_env, monkeypatch):
+def test_a_message_over_the_limit_is_not_sent_but_explained_and_can_be_read_as_a_resume(app_env, monkeypatch):
     monkeypatch.setenv("RESKILL_MAX_MESSAGE_CHARS", "200")
     at = start()
-    at.chat_input[0].set_value("why " * 100).run()
-    assert not at.exception
-    assert len(at.chat_message[0].markdown[0].value) <= 200
-    assert at.chat_message[-1].markdown[0].value, "it is still answered"
+    ask(at, "why " * 50)  # exactly 200: answered
+    assert len(at.chat_message) == 2
+    long = "Data scientist for five years. I write SQL at a working level and build Power BI dashboards daily. " * 3
+    assert len(long) > 200
+    ask(at, long)
+    assert len(at.chat_message) == 2, "not sent"
+    (warning,) = [w for w in at.warning if "characters" in w.value]
+    assert f"{len(long):,} characters" in warning.value and "at most 200 characters" in warning.value
+    assert "Fill from a resume" in warning.value
+    at.button(key="long_text_read").click().run()
+    assert not at.exception, at.exception
+    assert {"sql", "power_bi"} <= set(at.session_state["profile"].levels())
+    assert any("Read your text as a resume" in s.value for s in at.success)
+    assert not [w for w in at.warning if "characters" in w.value], "the notice goes once the text is used"
+
+    ask(at, long)
+    at.button(key="long_text_drop").click().run()
+    assert not [w for w in at.warning if "characters" in w.value]
+
+
+def test_a_message_of_only_spaces_is_treated_as_empty(app_env):
+    at = start()
+    ask(at, "   \n\t  ")
+    assert len(at.chat_message) == 0 and not at.error
+    assert at.session_state["messages"] == []
 
 
 # -- profile -------------------------------------------------------------------------------
