@@ -31,11 +31,32 @@ def _chart(chart) -> None:
     st.altair_chart(chart, width="stretch", height=chart_height(chart))
 
 
+PLAN_CHOICE = "plan_choice"
+"""The role the person picked in "Plan toward"; kept outside the widget, whose state Streamlit
+drops while another page runs."""
+
+
+def _best_fit(ranking: list[str] | None = None) -> str:
+    """The best-ranked of the roles the person aims for (the two paths Reskill is about, unless they
+    chose targets in the sidebar), by the Recommendation's own ranking."""
+    wanted = [r for r in (profile.target_roles or TARGET_ROLES) if r in kb.roles] or sorted(kb.roles)
+    if ranking is None:
+        ranking = [f.role_id for f in adv.ranked_fits(adv.profile(profile))]
+    return next((r for r in ranking if r in wanted), wanted[0])
+
+
 def _default_target() -> str:
-    for rid in [*profile.target_roles, *TARGET_ROLES]:
-        if rid in kb.roles:
-            return rid
-    return sorted(kb.roles)[0]
+    chosen = st.session_state.get(PLAN_CHOICE)
+    return chosen if chosen in kb.roles else _best_fit()
+
+
+def _aims() -> str:
+    n = len([r for r in profile.target_roles if r in kb.roles])
+    return "the two paths" if not n else ("your target roles" if n > 1 else "your target role")
+
+
+def _chose() -> None:
+    st.session_state[PLAN_CHOICE] = st.session_state["plan_target"]
 
 
 def _resource(rid: str) -> str:
@@ -68,12 +89,16 @@ if not any(s.level > 0 for s in profile.skills):
     )
 
 role_ids = sorted(kb.roles, key=lambda r: kb.roles[r].title)
-default = _default_target()
-target = st.selectbox(
-    "Plan toward", role_ids, index=role_ids.index(default), format_func=lambda r: kb.roles[r].title, key="plan_target"
-)
+st.session_state["plan_target"] = _default_target()
+target = st.selectbox("Plan toward", role_ids, format_func=lambda r: kb.roles[r].title, key="plan_target", on_change=_chose)
 rec = adv.recommend(profile, targets=[target] + [r for r in role_ids if r != target])
 chosen = next(f for f in rec.roles if f.role_id == target)
+if rec.show_numbers:
+    best = _best_fit([f.role_id for f in rec.roles])
+    if best != target:
+        st.caption(f"Your choice. The best fit of {_aims()} is {kb.roles[best].title}.")
+    else:
+        st.caption(("Your choice, and" if PLAN_CHOICE in st.session_state else "Chosen for you:") + f" the best fit of {_aims()}.")
 for warning in rec.warnings:
     st.warning(warning)
 if not rec.show_numbers:

@@ -243,6 +243,29 @@ def test_marking_a_skill_learned_updates_fit_and_plan(app_env):
     assert not pickers or "Dashboard design" not in " ".join(pickers[0].options)
 
 
+def test_plan_toward_defaults_to_the_best_fit_and_keeps_the_choice_across_pages(app_env):
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.session_state["profile"] = _profile(("python", 3), ("docker", 3), ("model_serving", 2), ("sql", 1))
+    at.run()
+    at.switch_page(PLAN_PAGE).run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="plan_target").value == "ml_engineer", "the best fit, not the first in the list"
+    assert any("Chosen for you: the best fit" in c.value for c in at.caption)
+
+    at.switch_page("app_pages/chat.py").run()
+    at.switch_page(PLAN_PAGE).run()
+    assert at.selectbox(key="plan_target").value == "ml_engineer"
+
+    at.selectbox(key="plan_target").set_value("bi_analyst").run()
+    assert any("Your choice. The best fit of the two paths is Machine Learning Engineer" in c.value for c in at.caption)
+    at.switch_page("app_pages/chat.py").run()
+    at.switch_page(KB_PAGE).run()
+    at.switch_page(PLAN_PAGE).run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="plan_target").value == "bi_analyst", "the person's choice survives other pages"
+    assert at.metric[0].label == "Fit now" and at.subheader[1].value == "Business Intelligence Analyst"
+
+
 # -- knowledge base ------------------------------------------------------------------------
 def test_a_kb_edit_is_saved_indexed_and_found_by_search(app_env):
     _, kb_dir = app_env
