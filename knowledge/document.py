@@ -99,10 +99,12 @@ def parse_document(text: str, path: str, expected_id: str | None = None) -> Docu
     return Document(meta=meta, body=body.strip() + "\n", path=path, version=content_version(text))
 
 
-def render_document(meta: FrontMatter, body: str) -> str:
-    data = meta.model_dump(mode="json", exclude_none=True, exclude_defaults=False)
-    head = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
-    return f"---\n{head}---\n\n{body.strip()}\n"
+def render_document(meta: FrontMatter, body: str, old_text: str | None = None) -> str:
+    """The file's text; with ``old_text`` (the file it replaces), what the edit did not change
+    keeps its bytes (see ``knowledge.frontmatter``)."""
+    from knowledge.frontmatter import render
+
+    return render(meta, body, old_text)
 
 
 class DocumentInvalid(ValueError):

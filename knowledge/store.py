@@ -157,10 +157,18 @@ class KnowledgeStore:
         return content_version(path.read_text(encoding="utf-8")) if path else None
 
     # -- writing -------------------------------------------------------------------------------
-    def put(self, doc_id: str, front_matter: dict, body: str, expected_version: str | None) -> Document:
-        """Create (``expected_version=None``) or replace a document; return what was written."""
+    def put(
+        self, doc_id: str, front_matter: dict, body: str, expected_version: str | None, set_updated: bool = False
+    ) -> Document:
+        """Create (``expected_version=None``) or replace a document; return what was written.
+
+        What the edit does not change keeps its bytes: a body-only edit leaves the front matter
+        text as it was, a changed field rewrites that field only. ``set_updated`` sets
+        ``updated`` to today (off by default: a typo fix is not a new revision of the facts)."""
         check_id(doc_id)
         data = dict(front_matter)
+        if set_updated:
+            data["updated"] = dt.date.today().isoformat()
         data.setdefault("id", doc_id)
         path_hint = f"{FOLDERS.get(str(data.get('kind')), 'other')}/{doc_id}.md"
         if data["id"] != doc_id:
@@ -172,13 +180,17 @@ class KnowledgeStore:
             meta = FRONT_MATTER.validate_python(data)
         except ValidationError as exc:
             raise DocumentInvalid(validation_errors(path_hint, exc)) from None
-        text = render_document(meta, body)
+        return self._write(doc_id, meta.kind, lambda old: render_document(meta, body, old), expected_version)
+
+    def _write(self, doc_id: str, kind: str, make_text: Callable[[str | None], str], expected_version: str | None) -> Document:
+        """Write the text ``make_text`` makes of the current file's text (None if there is none)."""
         with self._lock:
             self._recover()
             current = self._path_of(doc_id)
             current_text = current.read_text(encoding="utf-8") if current else None
             current_version = content_version(current_text) if current else None
-            target = current if current and current.parent.name == FOLDERS[meta.kind] else self.root / FOLDERS[meta.kind] / f"{doc_id}.md"
+            text = make_text(current_text)
+            target = current if current and current.parent.name == FOLDERS[kind] else self.root / FOLDERS[kind] / f"{doc_id}.md"
             doc = parse_document(text, str(target.relative_to(self.root)), doc_id)
             if current_text == text and current == target and expected_version is not None:
                 # The same content again (a retry of a write that was saved): nothing to write, no
@@ -255,11 +267,15 @@ class KnowledgeStore:
         raise NotFound(f"{doc_id}@{version}")
 
     def restore(self, doc_id: str, version: str, expected_version: str | None) -> Document:
-        """Make an old version current again: a new, validated write that, like ``put``, must
-        name the current version (``None`` when the document was deleted)."""
-        old = parse_document(self.history_text(doc_id, version), f"history/{doc_id}", doc_id)
-        front = old.meta.model_dump(mode="json", exclude_none=True)
-        return self.put(doc_id, front, old.body, expected_version)
+        """Make an old version current again: a validated write that, like ``put``, must name the
+        current version (``None`` when the document was deleted). The file gets the old version's
+        bytes, so it is that version again (same content hash), not a new one."""
+        text = self.history_text(doc_id, version)
+        old = parse_document(text, f"history/{doc_id}", doc_id)
+        bad = control_characters(f"history/{doc_id}", old.meta.model_dump(mode="json"), old.body)
+        if bad:
+            raise DocumentInvalid(bad)
+        return self._write(doc_id, old.kind, lambda _current: text, expected_version)
 
     def _changed(self) -> None:
         if self.on_change:

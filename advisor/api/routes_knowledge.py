@@ -232,7 +232,8 @@ def get_document(
         "Send the shape GET returns, changed. To replace, `If-Match` must carry the version you edited: without it "
         "the answer is 428, with a stale one 412 and nothing changes. To create, send no If-Match (or `If-None-Match: *`). "
         "The document is validated (422 lists every problem with its field), written atomically, kept in the history "
-        "and indexed before the answer returns."
+        "and indexed before the answer returns. What the edit does not change keeps its bytes on disk: a body-only "
+        "edit leaves the front matter as it was; `updated` changes only if you change it or send `set_updated=true`."
     ),
     dependencies=[Depends(require_write)],
     responses={
@@ -248,6 +249,9 @@ def put_document(
     response: Response,
     if_match: IfMatch = None,
     if_none_match: IfNoneMatch = None,
+    set_updated: Annotated[
+        bool, Query(description="Set `updated` to today's date. Off by default: a typo fix is not a new revision of the facts.")
+    ] = False,
     adv=Depends(get_advisor),
 ):
     if doc.id is not None and doc.id != doc_id:
@@ -257,7 +261,7 @@ def put_document(
     if unconditional and adv.store.version_of(doc_id) is not None:
         raise _precondition_required(doc_id, "replace")
     try:
-        written = adv.store.put(doc_id, doc.front_matter, doc.body, expected)
+        written = adv.store.put(doc_id, doc.front_matter, doc.body, expected, set_updated=set_updated)
     except SavedNotApplied as exc:
         if expected is None:
             response.headers["Location"] = f"/v1/knowledge/{doc_id}"
