@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import heapq
 import math
+import re
 from dataclasses import dataclass
 
 from advisor.models import Gap, Plan, PlanStage, Profile, RoleFit, SkillMatch
-from knowledge.base import KnowledgeBase
+from knowledge.base import KnowledgeBase, normalise_alias
 from knowledge.document import first_sentence, section_text
 from knowledge.schema import Requirement, Seniority
 
@@ -41,8 +42,8 @@ STAGE_WEEKS = 8
 _CATEGORY_LABEL = {
     "foundation": "foundations",
     "analytics": "analytics methods",
-    "bi": "BI modelling and tools",
-    "business": "business communication",
+    "bi": "BI reporting",
+    "business": "business skills",
     "engineering": "software engineering",
     "ml": "machine learning",
     "mlops": "production ML",
@@ -255,7 +256,7 @@ class Recommender:
                     end_week=end,
                     core=is_core,
                     resources=self.resources_for([g.skill_id for g in group], role_id=fit.role_id),
-                    project=self._project(group),
+                    project=self._project(group, profile.levels(), [g.skill_id for s in stages for g in s.skills]),
                 )
             )
             done += hours
@@ -270,33 +271,101 @@ class Recommender:
         )
 
     def _stage_title(self, group: list[Gap]) -> str:
+        """The stage's main kind of skill by hours, and a second kind when it takes a quarter of
+        the hours or more: "Software engineering and production ML" (each label is one phrase)."""
         cats: dict[str, int] = {}
         for g in group:
             label = _CATEGORY_LABEL.get(self.skills[g.skill_id].category, "skills")
             cats[label] = cats.get(label, 0) + g.hours
-        labels = [c for c, _ in sorted(cats.items(), key=lambda x: -x[1])][:2]
+        ranked = sorted(cats.items(), key=lambda x: (-x[1], x[0]))
+        total = sum(cats.values()) or 1
+        labels = [c for i, (c, h) in enumerate(ranked[:2]) if i == 0 or h >= total / 4]
         title = " and ".join(labels)
         return title[:1].upper() + title[1:]
 
     def resources_for(self, skill_ids: list[str], limit: int = 3, role_id: str | None = None) -> list[str]:
-        """Resources that teach most of these skills; for the target path first, then the shortest."""
+        """Up to ``limit`` resources for these skills. A resource is eligible only if its ``skills``
+        name one of them and, with ``role_id``, its ``roles`` name that path (or no path at all).
+        Picked one at a time: the one teaching most skills not yet covered, then most of the
+        skills, then the most focused (fewest skills beyond these), then the shortest."""
         wanted = set(skill_ids)
-        scored = []
-        for doc in self.kb.of_kind("resource"):
-            overlap = len(wanted & set(doc.meta.skills))
-            if overlap:
-                off_path = bool(role_id and doc.meta.roles and role_id not in doc.meta.roles)
-                scored.append((-overlap, off_path, doc.meta.effort_hours, doc.id))
-        return [doc_id for *_, doc_id in sorted(scored)[:limit]]
+        pool = [d for d in self.kb.of_kind("resource") if wanted & set(d.meta.skills) and _on_path(d, role_id)]
+        picked, covered = [], set()
+        while pool and len(picked) < limit:
+            best = min(pool, key=lambda d: (
+                -len(set(d.meta.skills) & (wanted - covered)), -len(set(d.meta.skills) & wanted),
+                len(set(d.meta.skills) - wanted), d.meta.effort_hours, d.id,
+            ))
+            pool.remove(best)
+            picked.append(best.id)
+            covered |= set(best.meta.skills)
+        return picked
 
-    def _project(self, group: list[Gap]) -> str:
-        """The portfolio idea from the most important skill's own document."""
+    def _project(self, group: list[Gap], held: dict[str, int] | None = None, before: tuple[str, ...] | list[str] = ()) -> str:
+        """The portfolio idea from the most important skill's own document whose idea uses only
+        skills the person holds (``held``, level 1 or more), this stage teaches or an earlier
+        stage taught (``before``); a generic idea over the stage's skills when none does."""
+        known = {s for s, lvl in (held or {}).items() if lvl > 0} | set(before) | {g.skill_id for g in group}
         for gap in sorted(group, key=lambda g: -g.priority):
-            doc = self.kb.docs[gap.skill_id]
-            text = section_text(doc.body, "portfolio")
-            if text:
-                return first_sentence(text)
-        return f"Build a small project that uses {join_names([g.name for g in group])} end to end and write up what you learned."
+            idea = _idea(section_text(self.kb.docs[gap.skill_id].body, "portfolio"))
+            if idea and self.project_skills(idea) <= known:
+                return idea
+        names = join_names([_short_name(self.skills[g.skill_id].title) for g in group])
+        return f"Build a small project that uses {names} end to end and write up what you learned."
+
+    def project_skills(self, text: str) -> set[str]:
+        """The skills a portfolio idea uses: those it names by an alias (as profiles are read),
+        and single-word names written with another ending ("containerised", "dashboards")."""
+        if getattr(self, "_namer", None) is None:
+            from advisor.extraction import SkillExtractor  # numpy and the lexicon, only when plans are made
+
+            self._namer = SkillExtractor(self.kb)
+            exact = {normalise_alias(a) for a in self._namer.lexicon.case_sensitive}
+            self._stems, acronyms = {}, {}
+            for sid, skill in self.skills.items():
+                for name in [sid.replace("_", " "), skill.title, *skill.aliases]:
+                    key = normalise_alias(name)
+                    if " " not in key and len(key) >= 5 and key not in exact:
+                        self._stems.setdefault(_stem(key), sid)
+                    parts = re.split(r"[\s/-]+", name)  # "REST API" gives "API", "CI/CD" gives "CI"
+                    if len(parts) > 1 and all(re.fullmatch(r"[A-Z0-9]+", w) for w in parts):
+                        for word in (w for w in parts if re.fullmatch(r"[A-Z]{2,}", w)):
+                            acronyms.setdefault(word, set()).add(sid)
+            self._acronyms = {w: ids.pop() for w, ids in acronyms.items() if len(ids) == 1}
+        found = set(self._namer.skills_named(text))
+        found |= {self._stems[_stem(w)] for w in re.findall(r"[a-z]+", text.lower()) if _stem(w) in self._stems}
+        found |= {self._acronyms[w] for w in re.findall(r"\b([A-Z]{2,})s?\b", text) if w in self._acronyms}
+        return found
+
+
+def _idea(section: str) -> str:
+    """The first sentence of a portfolio section that describes a project: "Portfolios show this
+    skill indirectly." is a preface, not an idea."""
+    flat = " ".join(line.strip() for line in section.splitlines() if line.strip())
+    return next((first_sentence(s) for s in re.split(r"(?<=[.!?])\s+", flat) if len(s.split()) >= 6), "")
+
+
+def _short_name(title: str) -> str:
+    """A skill's title without its gloss: "Docker and containers" -> "Docker", "Data modelling
+    (conceptual, logical and physical)" -> "Data modelling"; a lower-case first letter in a sentence."""
+    name = re.split(r" \(| with | and |, ", title)[0]
+    return name[:1].lower() + name[1:] if name[1:2].islower() else name
+
+
+def _on_path(doc, role_id: str | None) -> bool:
+    """A resource fits a path when its ``roles`` name it, or it names no path at all."""
+    return role_id is None or not doc.meta.roles or role_id in doc.meta.roles
+
+
+_ENDINGS = ("isation", "ization", "ised", "ized", "ise", "ize", "s")
+
+
+def _stem(word: str) -> str:
+    """'containerised', 'containerisation' and 'containers' all give 'container'."""
+    for end in _ENDINGS:
+        if word.endswith(end) and len(word) - len(end) >= 4:
+            return word[: -len(end)]
+    return word
 
 
 def _split(items: list[Gap], n: int) -> list[list[Gap]]:
