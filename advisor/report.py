@@ -19,12 +19,22 @@ def _weeks(start: float, end: float) -> str:
     return f"weeks {start:g}–{end:g}"
 
 
+def weeks_text(weeks: float) -> str:
+    """Weeks as every face writes them: the very figure of RoleFit and Plan, never re-rounded."""
+    return f"{weeks:g} week{'' if weeks == 1 else 's'}"
+
+
 def plan_summary(plan: Plan) -> str:
-    """One sentence that every face uses for the two figures of a plan."""
-    ready = (f"ready to apply after {plan.hours_to_ready} study hours (about {plan.weeks_to_ready:g} weeks)"
+    """One sentence that every face uses for the two figures of a plan, in weeks (the figures the
+    fit shows as "weeks to ready to apply" and "weeks for the full plan"), each with its hours."""
+    ready = (f"you are ready to apply after {weeks_text(plan.weeks_to_ready)} ({plan.hours_to_ready} hours of study)"
              if plan.hours_to_ready else "you are ready to apply now")
-    return (f"At {plan.weekly_hours:g} hours a week: {ready}; the full plan, with the plus skills, "
-            f"takes {plan.total_hours} hours (about {plan.total_weeks:g} weeks).")
+    if plan.total_hours > plan.hours_to_ready:
+        full = (f"the full plan, which adds skills that raise your fit but are not needed to apply, "
+                f"takes {weeks_text(plan.total_weeks)} ({plan.total_hours} hours)")
+    else:
+        full = "that is the full plan"
+    return f"At {plan.weekly_hours:g} hours a week {ready}; {full}."
 
 
 def _resource_line(rid: str, kb: KnowledgeBase | None) -> str:
@@ -99,7 +109,7 @@ def recommendation_markdown(rec: Recommendation, kb: KnowledgeBase | None = None
             "",
         ]
         for st in plan.stages:
-            part = "core" if st.core else "plus"
+            part = "needed to apply" if st.core else "optional: raises fit"
             out += [f"### Stage {st.number}: {st.title} ({_weeks(st.start_week, st.end_week)}, {st.hours} h, {part})", "", "Skills:"]
             out += [f"- {g.name}: level {g.current_level} → {g.required_level} (~{g.hours} h)" for g in st.skills]
             if st.resources:

@@ -82,15 +82,18 @@ def complete(profile: Profile, kb: KnowledgeBase) -> Profile:
 
 
 def describe(skills: list[SkillEvidence], role_title: str | None) -> Extraction:
-    """How much of the profile the person said, and how much is assumed."""
+    """How much of the profile the person said, and how much is assumed, counted as the profile
+    lists them: the first figure is every skill taken from what they said, including the ones
+    they said they lack (listed at level 0), so it matches the skills shown as theirs."""
+    said = sum(1 for s in skills if s.source == "stated")
     known = sum(1 for s in skills if s.source == "stated" and s.level > 0)
-    absent = sum(1 for s in skills if s.source == "stated" and s.level == 0)
+    absent = said - known
     assumed = sum(1 for s in skills if s.source == "assumed")
     implied = sum(1 for s in skills if s.source == "implied")
     if known == 0:
-        reason = "no skills were recognised in what you said" + (f" ({absent} stated as missing)" if absent else "")
+        reason = "no skills you have were found in what you said" + (f" ({absent} you said you lack)" if absent else "")
         return Extraction(confidence=0.0, reason=reason + "; tell me which tools and methods you use and how well")
-    parts = [f"{known} skill{'s' if known != 1 else ''} from what you said"]
+    parts = [f"{said} skill{'s' if said != 1 else ''} from what you said" + (f", {absent} of which you lack" if absent else "")]
     if implied:
         parts.append(f"{implied} implied by them")
     if assumed:
