@@ -13,6 +13,7 @@ import uuid
 import streamlit as st
 
 from advisor.models import Profile
+from knowledge.links import SourceLink, source_links
 from retrieval.hit import Hit
 
 log = logging.getLogger("reskill.app")
@@ -87,15 +88,40 @@ def citation_label(n: int, hit: Hit) -> str:
     return f"[{n}] {hit.title} · {hit.kind} · {hit.section}"
 
 
+KB_PAGE = "app_pages/knowledge.py"
+DOC_PARAM = "doc"
+"""The query parameter that opens a document in the Knowledge base page: ``/knowledge?doc=sql``."""
+MAX_LINKS = 6
+
+
+def _md_text(text: str) -> str:
+    """Text that Markdown shows as written (no links, emphasis or HTML made from it)."""
+    return "".join("\\" + c if c in "\\`*_[]<>#|~$" else c for c in text)
+
+
+def links_markdown(links: list[SourceLink], limit: int = MAX_LINKS) -> str:
+    """A Markdown list of external links; the rest counted, not dropped without a word."""
+    lines = [f"- [{_md_text(link.label)}](<{link.url}>)" for link in links[:limit]]
+    if len(links) > limit:
+        lines.append(f"- … and {len(links) - limit} more in the document's front matter")
+    return "\n".join(lines)
+
+
 def show_citations(hits: list[Hit], heading: str = "Sources") -> None:
-    """Numbered sources, each with the cited passage in an expander (Markdown, no raw HTML)."""
+    """Numbered sources, each with the cited passage in an expander (Markdown, no raw HTML), a link
+    to the document in the Knowledge base page and links to the document's own sources."""
     if not hits:
         return
+    kb = advisor().kb
     st.caption(heading)
     for n, hit in enumerate(hits, 1):
         with st.expander(citation_label(n, hit)):
             st.markdown(hit.snippet)
-            st.caption(f"document `{hit.doc_id}`")
+            st.page_link(KB_PAGE, label=f"Open “{hit.title}” in the knowledge base", icon=":material/menu_book:", query_params={DOC_PARAM: hit.doc_id})
+            doc = kb.docs.get(hit.doc_id)
+            links = source_links(doc.meta) if doc is not None else []
+            if links:
+                st.markdown("**Where this comes from**\n\n" + links_markdown(links))
 
 
 def flash(message: str, kind: str = "success") -> None:

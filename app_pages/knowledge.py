@@ -7,7 +7,8 @@ import streamlit as st
 from advisor.errors import BadInput
 from app_pages.helpers.kb_editing import deleted_ids, editing_state, fields_of, matching_docs, password_ok
 from app_pages import kb_editor
-from app_pages.common import advisor, init_state, show_flash
+from app_pages.common import DOC_PARAM, advisor, init_state, links_markdown, show_flash
+from knowledge.links import source_links
 from knowledge.schema import KINDS
 
 adv = advisor()
@@ -20,6 +21,22 @@ ALL = "all"
 def _open(doc_id: str) -> None:
     st.session_state["kb_open"] = doc_id
     kb_editor.close()
+    st.query_params[DOC_PARAM] = st.session_state["_kb_linked"] = doc_id  # the address opens it again
+
+
+def _follow_link() -> None:
+    """A citation's link (``?doc=<id>``) opens that document, once per link followed; an edit in
+    progress is kept, not discarded."""
+    wanted = st.query_params.get(DOC_PARAM)
+    if not wanted:
+        st.session_state.pop("_kb_linked", None)
+        return
+    if wanted == st.session_state.get("_kb_linked"):
+        return
+    st.session_state["_kb_linked"] = wanted
+    st.session_state["kb_open"] = wanted
+    if st.session_state.get(kb_editor.EDIT):
+        st.info(f"You are editing a document: save or cancel it to read '{wanted}'.", icon=":material/edit_note:")
 
 
 def _unlock() -> None:
@@ -98,6 +115,9 @@ def _document(doc_id: str) -> None:
     content, meta, past = st.tabs(["Document", "Front matter", "History"])
     with content:
         st.markdown(doc.body)
+        links = source_links(doc.meta)
+        if links:
+            st.markdown("**Sources**\n\n" + links_markdown(links, limit=len(links)))
     with meta:
         st.code(f"id: {doc.id}\ntitle: {doc.title}\nkind: {doc.kind}\n{fields_of(doc).extra_yaml}", language="yaml")
         users = kb.referrers(doc.id)
@@ -116,6 +136,7 @@ if kb.errors:
         for err in kb.errors:
             st.markdown(f"- `{err.path}` · **{err.field}**: {err.message}")
 show_flash()
+_follow_link()
 
 left, right = st.columns([1, 2], gap="large")
 with left:

@@ -862,3 +862,37 @@ def test_no_input_makes_a_server_error(case, fuzz_app):
     # With a valid key, so that write routes are exercised past authentication.
     checks = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
     case.call_and_validate(headers={"X-API-Key": KEY}, checks=checks)
+
+
+# -- issue 16: citations link their documents; broken files are explained ----------------------
+def test_chat_citations_link_the_document_and_its_sources(client):
+    for answer in (client.post("/v1/chat", json=QUESTION).json(), json.loads(sse_events(client.post("/v1/chat", json={**QUESTION, "stream": True}).text)[-1][1])):
+        for c in answer["citations"]:
+            assert c["document_url"] == f"/v1/knowledge/{c['doc_id']}"
+            assert isinstance(c["sources"], list) and all(s["url"].startswith("http") for s in c["sources"])
+        doc = client.get(answer["citations"][0]["document_url"])
+        assert doc.status_code == 200 and doc.json()["id"] == answer["citations"][0]["doc_id"]
+
+
+def test_citation_sources_are_the_links_in_the_front_matter(adv):
+    from types import SimpleNamespace
+
+    from advisor.api.schemas import cite
+    from retrieval.hit import Hit
+
+    doc = adv.kb.docs["sql"]
+    meta = doc.meta.model_copy(update={"sources": ["PostgreSQL documentation: https://www.postgresql.org/docs/.", "A book without a link"]})
+    kb = SimpleNamespace(docs={"sql": SimpleNamespace(meta=meta)})
+    hit = Hit(doc_id="sql", title="SQL", kind="skill", roles=[], skills=[], section="Overview", score=1.0, snippet="…")
+    c = cite(hit, kb)
+    assert c.document_url == "/v1/knowledge/sql"
+    assert [(s.label, s.url) for s in c.sources] == [("PostgreSQL documentation", "https://www.postgresql.org/docs/")]
+
+
+@pytest.mark.parametrize("name, data", [("cv.pdf", tiny_pdf("I know SQL")[:120]), ("cv.docx", b"PK\x03\x04 not really a zip")])
+def test_a_broken_resume_is_a_422_in_plain_words(client, name, data):
+    r = client.post("/v1/profile", files={"file": (name, data)})
+    assert r.status_code == 422
+    detail = r.json()["detail"]
+    assert detail.startswith(f"cannot read resume '{name}': ") and "again" in detail
+    assert "Error" not in detail and "Stream has ended" not in detail

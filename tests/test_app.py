@@ -91,6 +91,25 @@ def test_chat_turn_streams_a_cited_answer_and_stores_feedback(app_env):
     assert len(at.chat_message) == 0 and at.session_state["messages"] == []
 
 
+def test_a_citation_links_its_document_in_the_knowledge_base_and_its_sources(app_env):
+    _, kb_dir = app_env
+    role = kb_dir / "roles" / "bi_analyst.md"
+    onet = "https://www.onetonline.org/link/summary/15-2051.01"
+    role.write_text(role.read_text().replace('sources: ["O*NET-SOC 15-2051.01 Business Intelligence Analysts"]', f'sources: ["O*NET OnLine, Business Intelligence Analysts: {onet}", "A book"]'))
+    at = ask(start(), "What does a BI analyst do?")
+    source = at.chat_message[-1].expander[0]
+    (link,) = source.get("page_link")
+    assert link.proto.label == "Open “Business Intelligence Analyst” in the knowledge base"
+    assert link.proto.page.endswith("knowledge") and "doc=bi_analyst" in link.proto.query_string
+    assert f"[O\\*NET OnLine, Business Intelligence Analysts](<{onet}>)" in source.markdown[-1].value
+
+    at.query_params["doc"] = "bi_analyst"  # what following the link does
+    at.switch_page(KB_PAGE).run()
+    assert not at.exception, at.exception
+    assert any(h.value == "Business Intelligence Analyst" for h in at.subheader), "the linked document is open"
+    assert any(onet in m.value for m in at.markdown), "with its sources as links"
+
+
 def test_chat_turn_builds_the_profile_and_a_second_turn_uses_history(app_env):
     at = start()
     ask(at, "I use SQL every day and build Power BI dashboards.")

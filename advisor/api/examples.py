@@ -41,6 +41,10 @@ ANSWER = {
             "section": "What an ML engineer does",
             "score": 0.0328,
             "snippet": "An ML engineer puts models into production: packaging them in containers, serving them behind APIs, and monitoring them once live.",
+            "document_url": "/v1/knowledge/ml_engineer",
+            "sources": [
+                {"label": "O*NET-SOC: no Machine Learning Engineer occupation; closest 15-1252.00 Software Developers", "url": "https://www.onetonline.org/link/summary/15-1252.00"}
+            ],
         }
     ],
     "intent": "role_info",
@@ -183,7 +187,7 @@ CHAT_COMPLETION = {
             "logprobs": None,
         }
     ],
-    "citations": ANSWER["citations"],
+    "citations": [{k: v for k, v in c.items() if k not in ("document_url", "sources")} for c in ANSWER["citations"]],
 }
 
 EMBEDDINGS = {

@@ -13,10 +13,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from advisor.api import examples as ex
 from advisor.api.deps import get_advisor
 from advisor.api.errors import ApiError, clean_message, field_error
-from advisor.api.schemas import ChatRequest, CompareRequest, ProfileTextRequest, RecommendRequest, errors, ok
+from advisor.api.schemas import AnswerOut, ChatRequest, CompareRequest, ProfileTextRequest, RecommendRequest, answer_out, errors, ok
 from advisor.api.security import AuthFirstRoute, require_read
 from advisor.api.sse import event, guarded, primed, sse_response
-from advisor.models import Answer, Comparison, Message, Profile, Recommendation
+from advisor.models import Comparison, Message, Profile, Recommendation
 from advisor.profile import MAX_RESUME_BYTES, ResumeTooLarge, read_resume
 
 router = APIRouter(prefix="/v1", tags=["advice"], dependencies=[Depends(require_read)], route_class=AuthFirstRoute)
@@ -57,23 +57,24 @@ def split_messages(messages: list[Message]) -> tuple[str, list[dict]]:
     return last.content, [m.model_dump() for m in history]
 
 
-def chat_events(pieces: Iterator) -> Iterator[str]:
+def chat_events(pieces: Iterator, kb) -> Iterator[str]:
     for piece in pieces:
         if isinstance(piece, str):
             yield event({"text": piece}, "delta")
         else:
-            yield event(piece.model_dump(mode="json"), "answer")
+            yield event(answer_out(piece, kb).model_dump(mode="json"), "answer")
 
 
 @router.post(
     "/chat",
-    response_model=Answer,
+    response_model=AnswerOut,
     summary="Ask a question; get a grounded, cited answer",
     description=(
         "The last message is the question, earlier ones the history. With `stream: true` the answer comes as "
         "server-sent events: `delta` events carry text pieces, then one `answer` event carries the full Answer, "
         "which is authoritative (a language model's draft may be corrected there). A failure mid-stream "
-        "ends with an `error` event `{detail}`."
+        "ends with an `error` event `{detail}`. Each citation links its document (`document_url`, an API path) "
+        "and the document's external `sources`."
     ),
     responses={
         200: {"content": {"application/json": {"example": ex.ANSWER}, "text/event-stream": {"example": _SSE_EXAMPLE}}},
@@ -85,8 +86,8 @@ async def chat(req: ChatRequest, adv=Depends(get_advisor)):
     question, history = split_messages(req.messages)
     if req.stream:
         pieces = await primed(adv.stream(question, history, req.profile))
-        return sse_response(guarded(chat_events(pieces), lambda exc: event({"detail": f"the answer failed ({type(exc).__name__})"}, "error")))
-    return await run_in_threadpool(adv.ask, question, history, req.profile)
+        return sse_response(guarded(chat_events(pieces, adv.kb), lambda exc: event({"detail": f"the answer failed ({type(exc).__name__})"}, "error")))
+    return answer_out(await run_in_threadpool(adv.ask, question, history, req.profile), adv.kb)
 
 
 @router.post(

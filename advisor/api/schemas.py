@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from advisor.api import examples as ex
-from advisor.models import Message, Profile
+from advisor.models import Answer, Message, Profile
+from knowledge.links import source_links
 from knowledge.schema import Seniority
 from retrieval.hit import Hit
 
@@ -124,6 +126,45 @@ class ChatRequest(BaseModel):
     profile: Profile | None = Field(None, description="The user's profile; when absent it is rebuilt from what the user said.")
     _strict_profile = field_validator("profile", mode="before")(strict_profile)
     stream: bool = Field(False, strict=True, description="Answer as server-sent events: 'delta' events with text, then one 'answer' event.")
+
+
+class SourceLinkOut(BaseModel):
+    label: str = Field(description="What the source is, as the document's front matter names it.")
+    url: str = Field(pattern=r"^https?://", description="Its web address.")
+
+
+class Citation(Hit):
+    """A cited passage with the links a client needs to show its document and the document's sources."""
+
+    document_url: str = Field(
+        pattern=r"^/v1/knowledge/", description="API path of the cited document (GET it for the front matter and the whole body)."
+    )
+    sources: list[SourceLinkOut] = Field(
+        description="The document's external sources that have a web address (a resource's own page first); "
+        "sources without one, such as a book title, are left out."
+    )
+
+
+class AnswerOut(Answer):
+    """An :class:`~advisor.models.Answer` whose citations carry their links."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.ANSWER]})
+
+    citations: list[Citation]
+
+
+def document_url(doc_id: str) -> str:
+    return f"/v1/knowledge/{quote(doc_id, safe='')}"
+
+
+def cite(hit: Hit, kb) -> Citation:
+    doc = kb.docs.get(hit.doc_id)
+    links = source_links(doc.meta) if doc is not None else []
+    return Citation(**hit.model_dump(), document_url=document_url(hit.doc_id), sources=[SourceLinkOut(label=l.label, url=l.url) for l in links])
+
+
+def answer_out(answer: Answer, kb) -> AnswerOut:
+    return AnswerOut(**{**dict(answer), "citations": [cite(h, kb) for h in answer.citations]})
 
 
 class _ProfileSource(BaseModel):
