@@ -13,6 +13,7 @@ query vector for several calls, neither of which the wrapper exposes publicly.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -24,8 +25,10 @@ from langchain_core.embeddings import Embeddings
 
 from knowledge.document import Document
 from retrieval.chunking import Chunk, chunk_document, embedding_text
+from retrieval.embeddings import embedding_stamp
 
 BATCH = 64
+log = logging.getLogger("reskill.index")
 
 
 @dataclass
@@ -37,13 +40,16 @@ class IndexReport:
     chunks: int = 0
     embedded: int = 0
     seconds: float = 0.0
+    rebuilt_because: str | None = None
+    """Why every chunk was embedded again (another model or export built the stored vectors)."""
 
     @property
     def changed(self) -> bool:
         return bool(self.added or self.updated or self.removed)
 
     def summary(self) -> str:
-        return (
+        why = f"rebuilt: {self.rebuilt_because}\n" if self.rebuilt_because else ""
+        return why + (
             f"{len(self.added)} added, {len(self.updated)} updated, {len(self.removed)} removed, "
             f"{self.unchanged} unchanged; {self.chunks} chunks in the index, {self.embedded} embedded; "
             f"{self.seconds:.1f} s"
@@ -75,10 +81,19 @@ class VectorIndex:
         self.collection_name = collection
         self.embedder = embedder
         self.model_name = model_name
+        self.stamp = embedding_stamp(embedder, model_name)
+        """Model, backend, quantisation and model-file hash: stored on the collection, checked on open."""
         self.chunk_chars = chunk_chars
         self.before_write = before_write
         """Called before any write; the embedded store takes its one-writer lock here."""
         self._chunks: dict[tuple[str, str], list[Chunk]] = {}
+        self._mirror: dict[str, StoredChunk] | None = None
+        """What the collection holds (id, text, metadata of every chunk) as this process last read
+        or wrote it, so that a write reads nothing back: a sync plans against it and the keyword
+        index is built from it. Trusted only while the collection's count agrees; dropped on any
+        failed or uncertain call, on a collection re-created behind our back, and when a full read
+        (``out_of_step``) disagrees. Writers from other processes bring the collection to the same
+        Markdown, so a stale mirror costs redundant work, never a missed edit."""
         self.collection = self._open()
 
     def chunks_of(self, doc: Document) -> list[Chunk]:
@@ -94,7 +109,7 @@ class VectorIndex:
     def _open(self):
         return self.client.get_or_create_collection(
             name=self.collection_name,
-            metadata={"embedding_model": self.model_name},
+            metadata=dict(self.stamp),
             configuration={"hnsw": {"space": "cosine"}},
         )
 
@@ -105,6 +120,7 @@ class VectorIndex:
             try:
                 return getattr(self.collection, method)(**kwargs)
             except NotFoundError:
+                self._mirror = None
                 self.collection = self._open()
                 return getattr(self.collection, method)(**kwargs)
         except (httpx.TransportError, ConnectionError) as exc:
@@ -112,22 +128,59 @@ class VectorIndex:
             raise IndexUnavailable(f"the Chroma server is not reachable ({why}); retry when it is back") from None
 
     # -- state -------------------------------------------------------------------------------
-    def stored(self) -> list[StoredChunk]:
-        got = self._call("get", include=["metadatas", "documents"])
-        return [StoredChunk(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"])]
+    def stamp_mismatch(self) -> str | None:
+        """Why the stored vectors cannot be searched with this embedder (None: they can). Vectors
+        of two models or exports are never mixed: a mismatch makes the next sync rebuild."""
+        stored = self.collection.metadata or {}
+        differ = [k for k in self.stamp if stored.get(k) != self.stamp[k]]
+        if not differ:
+            return None
+        was = ", ".join(f"{k.removeprefix('embedding_')} {stored.get(k, 'unrecorded')}" for k in differ)
+        now = ", ".join(f"{k.removeprefix('embedding_')} {self.stamp[k]}" for k in differ)
+        return f"the index was built with {was}; this process embeds with {now}, so every chunk is embedded again"
 
-    def _stored_by_doc(self) -> dict[str, dict]:
-        got = self._call("get", include=["metadatas"])
+    def stored(self) -> list[StoredChunk]:
+        """Every stored chunk (from the mirror when it is trusted, else read in full)."""
+        return list(self._current().values())
+
+    def _read_all(self) -> dict[str, StoredChunk]:
+        self._mirror = None
+        got = self._call("get", include=["metadatas", "documents"])
+        mirror = {i: StoredChunk(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"])}
+        self._mirror = mirror
+        return mirror
+
+    def _current(self) -> dict[str, StoredChunk]:
+        mirror = self._mirror
+        if mirror is not None and self._call("count") == len(mirror):
+            return mirror
+        return self._read_all()
+
+    @staticmethod
+    def _by_doc(chunks: Iterable[tuple[str, dict]]) -> dict[str, dict]:
         by_doc: dict[str, dict] = defaultdict(lambda: {"ids": set(), "hashes": set()})
-        for cid, md in zip(got["ids"], got["metadatas"]):
+        for cid, md in chunks:
             entry = by_doc[md.get("doc_id", "?")]
             entry["ids"].add(cid)
             entry["hashes"].add(md.get("doc_hash"))
         return by_doc
 
+    def _stored_by_doc(self) -> dict[str, dict]:
+        """The manifest as the collection holds it now (a full read of the metadata)."""
+        got = self._call("get", include=["metadatas"])
+        return self._by_doc(zip(got["ids"], got["metadatas"]))
+
     def out_of_step(self, docs: Iterable[Document]) -> list[str]:
-        """Document ids whose stored chunks do not match the documents (empty when in step)."""
-        plan = self._plan(list(docs), self._stored_by_doc())
+        """Document ids whose stored chunks do not match the documents (empty when in step).
+        Always a full read: this is the check that the mirror is not trusted to answer."""
+        stored = self._stored_by_doc()
+        mirror = self._mirror
+        try:
+            if mirror is not None and stored != self._by_doc((c.id, c.metadata) for c in list(mirror.values())):
+                self._mirror = None
+        except RuntimeError:  # a sync in another thread is changing it: read it afresh next time
+            self._mirror = None
+        plan = self._plan(list(docs), stored)
         return sorted(plan["write"] | plan["remove"])
 
     def _plan(self, docs: list[Document], stored: dict[str, dict]) -> dict:
@@ -167,23 +220,40 @@ class VectorIndex:
         """Make the collection hold exactly the chunks of ``docs``; embed only what changed."""
         start = time.perf_counter()
         docs = list(docs)
-        rebuild = rebuild or self.collection.metadata.get("embedding_model") != self.model_name
-        plan = self._plan(docs, self._stored_by_doc())
+        why = self.stamp_mismatch()
+        rebuild = rebuild or why is not None
+        if why and not self._call("count"):
+            why = None  # an empty collection is only re-created with the new stamp
+        if why:
+            log.warning("re-indexing: %s", why)
+        mirror = self._current()
+        plan = self._plan(docs, self._by_doc((c.id, c.metadata) for c in mirror.values()))
         if not (rebuild or plan["write"] or plan["remove"]):
-            return IndexReport(unchanged=len(docs), chunks=self.count(), seconds=time.perf_counter() - start)
+            return IndexReport(unchanged=len(docs), chunks=len(mirror), seconds=time.perf_counter() - start)
         if self.before_write:
             self.before_write()
+        try:
+            report = self._write(docs, plan, mirror, rebuild, progress, batch_size, start)
+            report.rebuilt_because = why
+            return report
+        except BaseException:
+            self._mirror = None  # a call failed or timed out: what the collection holds is not known
+            raise
+
+    def _write(self, docs, plan, mirror, rebuild, progress, batch_size, start) -> IndexReport:
         if rebuild:
+            self._mirror = None
             self.client.delete_collection(self.collection_name)
             self.collection = self._open()
-            plan = self._plan(docs, self._stored_by_doc())
+            mirror = self._mirror = {}
+            plan = self._plan(docs, {})
         report = IndexReport()
         to_write: list[Chunk] = []
         for doc_id in sorted(plan["write"]):
             (report.updated if doc_id in plan["stored"] else report.added).append(doc_id)
             to_write.extend(self.chunks_of(plan["want"][doc_id]))
         report.unchanged = len(docs) - len(plan["write"])
-        to_write = self._reuse_embeddings(to_write, rebuild)
+        to_write = self._reuse_embeddings(to_write, mirror)
 
         done = 0
         for i in range(0, len(to_write), batch_size):
@@ -193,8 +263,9 @@ class VectorIndex:
                 ids=[c.id for c in batch],
                 embeddings=vectors,
                 documents=[c.text for c in batch],
-                metadatas=[c.metadata for c in batch],
+                metadatas=[_replacing(c.metadata, mirror.get(c.id)) for c in batch],
             )
+            mirror.update((c.id, StoredChunk(c.id, c.text, c.metadata)) for c in batch)
             done += len(batch)
             report.embedded += len(batch)
             if progress:
@@ -211,29 +282,26 @@ class VectorIndex:
             stale += list(plan["stored"][doc_id]["ids"])
         if stale:
             self._call("delete", ids=stale)
+            for cid in stale:
+                mirror.pop(cid, None)
 
-        report.chunks = self._call("count")
+        report.chunks = len(mirror)
         report.seconds = time.perf_counter() - start
         return report
 
-    def _reuse_embeddings(self, chunks: list[Chunk], rebuild: bool) -> list[Chunk]:
+    def _reuse_embeddings(self, chunks: list[Chunk], mirror: dict[str, StoredChunk]) -> list[Chunk]:
         """Chunks whose embedded text (title, section and passage) is stored unchanged under the
-        same id keep their vector: only their metadata (the new document hash) is updated. An
-        edit to one section of a document then embeds that section only. Returns the chunks
-        that still need embedding."""
-        if rebuild or not chunks:
-            return chunks
-        got = self._call("get", ids=[c.id for c in chunks], include=["documents", "metadatas", "embeddings"])
-        stored = {i: (embedding_text(t, m), v) for i, t, m, v in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"]) if m}
-        same = [c for c in chunks if c.id in stored and stored[c.id][0] == embedding_text(c.text, c.metadata)]
-        if same:  # the stored vector goes back in with the new metadata (Chroma would embed text sent without one)
-            self._call(
-                "upsert",
-                ids=[c.id for c in same],
-                embeddings=[stored[c.id][1] for c in same],
-                documents=[c.text for c in same],
-                metadatas=[c.metadata for c in same],
-            )
+        same id keep their vector: only their metadata (the new document hash) is updated, with no
+        vector read or sent. An edit to one section of a document then embeds that section only.
+        Returns the chunks that still need embedding."""
+        same = []
+        for c in chunks:
+            old = mirror.get(c.id)
+            if old is not None and embedding_text(old.text, old.metadata) == embedding_text(c.text, c.metadata):
+                same.append(c)
+        if same:
+            self._call("update", ids=[c.id for c in same], metadatas=[_replacing(c.metadata, mirror[c.id]) for c in same])
+            mirror.update((c.id, StoredChunk(c.id, c.text, c.metadata)) for c in same)
         kept = {c.id for c in same}
         return [c for c in chunks if c.id not in kept]
 
@@ -249,3 +317,12 @@ class VectorIndex:
 
     def count(self) -> int:
         return self._call("count")
+
+
+def _replacing(metadata: dict, old: StoredChunk | None) -> dict:
+    """``metadata`` as a replacement: Chroma merges metadata on update and upsert, so keys the old
+    chunk had and the new one lacks (a role removed from the document) are sent as None, which
+    deletes them."""
+    if old is None:
+        return metadata
+    return {**{k: None for k in old.metadata if k not in metadata}, **metadata}
