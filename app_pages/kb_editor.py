@@ -33,13 +33,13 @@ def start_edit(adv, doc_id: str) -> None:
         flash(str(exc), "error")
         return
     _load_fields(fields_of(doc))
-    st.session_state["ed_stamp"] = True
+    st.session_state["ed_stamp"] = False  # a typo fix is not a new date; the person ticks it for real updates
     st.session_state[EDIT] = {"doc_id": doc.id, "version": doc.version, "errors": {}, "conflict": None}
 
 
 def start_new(kind: str = "skill") -> None:
     _load_fields(EditorFields("", "", kind, template_yaml(kind), template_body()))
-    st.session_state["ed_stamp"] = True
+    st.session_state["ed_stamp"] = False  # the template already says today
     st.session_state["_ed_template"] = st.session_state["ed_yaml"]
     st.session_state[EDIT] = {"doc_id": None, "version": None, "errors": {}, "conflict": None}
 
@@ -63,9 +63,11 @@ def _save(adv, expected_version: str | None) -> None:
     fields = _current_fields()
     edit["errors"], edit["conflict"] = {}, None
     try:
-        data = front_matter(fields, stamp_today=st.session_state.get("ed_stamp", False))
+        data = front_matter(fields)
         with st.status(f"Saving '{fields.doc_id}' and updating the search index…") as status:
-            doc = adv.store.put(fields.doc_id.strip(), data, fields.body, expected_version=expected_version)
+            doc = adv.store.put(
+                fields.doc_id.strip(), data, fields.body, expected_version=expected_version, set_updated=bool(st.session_state.get("ed_stamp", False))
+            )
             status.update(label="Saved and indexed", state="complete")
     except DocumentInvalid as exc:
         edit["errors"] = errors_by_slot(exc.errors)
@@ -198,7 +200,11 @@ def editor(adv) -> None:
     with preview:
         st.markdown(st.session_state.get("ed_body") or "_Nothing to preview yet._")
     _errors("body")
-    st.checkbox("Set 'updated' to today's date", key="ed_stamp")
+    st.checkbox(
+        "Set 'updated' to today's date",
+        key="ed_stamp",
+        help="Tick it when the content is brought up to date; leave it for typo fixes. Fields you did not change are saved exactly as they were.",
+    )
 
     save, cancel, _ = st.columns([1, 1, 3])
     if save.button("Save", key="ed_save", type="primary", icon=":material/save:"):

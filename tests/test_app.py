@@ -306,6 +306,28 @@ def test_a_kb_edit_is_saved_indexed_and_found_by_search(app_env):
     assert at.chat_message[-1].expander[0].label == "[1] SQL · skill · Zebra queries", "the chat cites the edit at once"
 
 
+def test_a_body_only_edit_keeps_the_front_matter_and_restore_gives_back_the_same_bytes(app_env):
+    from knowledge.document import content_version
+
+    _, kb_dir = app_env
+    path = kb_dir / "skills" / "docker.md"
+    original = path.read_bytes()
+    first = content_version(original.decode())
+    at = open_editor(start(), "docker")
+    assert at.checkbox(key="ed_stamp").value is False, "'set updated to today' is offered, not ticked"
+    at.text_area(key="ed_body").set_value(at.text_area(key="ed_body").value.replace("# Docker", "# Docker\n\nA typo fixed here.", 1))
+    save(at)
+    edited = path.read_text()
+    assert "A typo fixed here." in edited
+    assert edited.split("\n---", 1)[0] == original.decode().split("\n---", 1)[0], "the front matter is byte-identical"
+
+    restore = next(b for b in at.button if (b.key or "").startswith(f"restore:docker:{first}:"))
+    restore.click().run()
+    assert not at.exception, at.exception
+    assert path.read_bytes() == original
+    assert any(f"version {first}" in c.value for c in at.caption), "the restored file has its original version id"
+
+
 def test_a_new_document_is_created_and_its_history_restores(app_env):
     _, kb_dir = app_env
     at = start().switch_page(KB_PAGE).run()
