@@ -384,7 +384,7 @@ def _retrieve(adv, ctx: TurnContext) -> None:
     elif kind == "skill_info":
         target = _target_words(ctx)
         for sid in r.skills[:2]:
-            ctx.add_hits([section(adv, sid, "what"), section(adv, sid, "why", "matter") or adv.retriever.lookup(sid, f"why it matters for {target}")])
+            ctx.add_hits([section(adv, sid, "what"), section(adv, sid, f"matter for {target}", "why", "matter") or adv.retriever.lookup(sid, f"why it matters for {target}")])
         if not r.skills:
             ctx.add_hits(search(adv, q, k=3, kind="skill"))
     elif kind in ("how_long", "skill_order"):

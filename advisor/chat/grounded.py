@@ -56,6 +56,11 @@ def _list(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def _lower_first(title: str) -> str:
+    """'Production ML' -> 'production ML' inside a sentence; 'BI reporting' stays as it is."""
+    return title[:1].lower() + title[1:] if title[1:2].islower() else title
+
+
 def _weeks(fit: RoleFit) -> str:
     full = getattr(fit, "weeks_full_plan", 0) or 0
     out = f"about **{fit.weeks_to_ready:g} weeks to ready to apply**"
@@ -212,9 +217,9 @@ class GroundedEngine:
         first = plan.stages[0]
         if self._figures(ctx):
             head = (
-                f"**Your plan toward {fit.title}** {ref}: start with {first.title.lower() if first.title else 'stage 1'} "
+                f"**Your plan toward {fit.title}** {ref}: start with {_lower_first(first.title) if first.title else 'stage 1'} "
                 f"({_list([g.name for g in first.skills[:3]])}); {_weeks(fit)}, "
-                f"{plan.total_weeks:g} weeks for all {len(plan.stages)} stages at {plan.weekly_hours:g} h a week."
+                f"in {len(plan.stages)} stage{'s' if len(plan.stages) != 1 else ''} at {plan.weekly_hours:g} h a week."
             )
         else:
             head = f"**Your plan toward {fit.title}** {ref}: start with {_list([g.name for g in first.skills[:3]])}."
