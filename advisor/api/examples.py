@@ -25,7 +25,7 @@ PROFILE = {
     "target_roles": [],
     "seniority": "mid",
     "preferences": [],
-    "extraction": {"confidence": 0.6, "reason": "3 skills recognised; mention more of your tools for a sharper picture"},
+    "extraction": {"confidence": 0.6, "reason": "3 skills from what you said"},
 }
 
 ANSWER = {
@@ -68,8 +68,10 @@ RECOMMENDATION = {
             "matched": [{"skill_id": "python", "name": "Python", "current_level": 3, "required_level": 3, "importance": 5}],
             "transferable": [{"skill_id": "docker", "name": "Docker", "current_level": 2, "required_level": 3, "importance": 4}],
             "gaps": [_GAP],
-            "hours_to_ready": 185,
-            "weeks_to_ready": 23.1,
+            "hours_to_ready": 110,
+            "weeks_to_ready": 13.8,
+            "hours_full_plan": 110,
+            "weeks_full_plan": 13.8,
             "why": "Machine Learning Engineer: 45% fit, carried by Python and partly by Docker. The largest gap is Model serving.",
         }
     ],
@@ -78,6 +80,8 @@ RECOMMENDATION = {
         "weekly_hours": 8.0,
         "total_hours": 110,
         "total_weeks": 13.8,
+        "hours_to_ready": 110,
+        "weeks_to_ready": 13.8,
         "stages": [
             {
                 "number": 1,
@@ -86,6 +90,8 @@ RECOMMENDATION = {
                 "hours": 110,
                 "weeks": 13.8,
                 "start_week": 0.0,
+                "end_week": 13.8,
+                "core": True,
                 "resources": [],
                 "project": "Build a small project that uses Model serving end to end and write up what you learned.",
             }
@@ -98,9 +104,9 @@ RECOMMENDATION = {
 COMPARISON = {
     "profile": PROFILE,
     "paths": [
-        {"role_id": "ml_engineer", "title": "Machine Learning Engineer", "fit": 0.451, "weeks_to_ready": 23.1, "top_gaps": [_GAP], "outlook": [HIT]}
+        {"role_id": "ml_engineer", "title": "Machine Learning Engineer", "fit": 0.451, "weeks_to_ready": 13.8, "weeks_full_plan": 13.8, "top_gaps": [_GAP], "outlook": [HIT]}
     ],
-    "summary": "Machine Learning Engineer fits you best now (45%, about 23.1 weeks to ready at 8 h a week).",
+    "summary": "Machine Learning Engineer fits you best now (45%, about 13.8 weeks to ready at 8 h a week).",
 }
 
 DOCKER_FRONT_MATTER = {
