@@ -35,12 +35,19 @@ class CountingEmbeddings(Embeddings):
     def embed_query(self, text: str) -> list[float]:
         return self.inner.embed_query(text)
 
+    @property
+    def stamp(self):
+        """The inner model's index stamp: counting changes nothing about the vectors."""
+        return getattr(self.inner, "stamp", None)
+
 
 @pytest.fixture(scope="session")
 def embedder() -> Embeddings:
+    """The serving embedder (the ONNX export, made by `make setup`); tests/test_embeddings_onnx.py
+    compares it with the torch model."""
     from retrieval.embeddings import load_embedder
 
-    return load_embedder()
+    return load_embedder(backend="onnx")
 
 
 @pytest.fixture(autouse=True)
