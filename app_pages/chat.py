@@ -15,8 +15,7 @@ from app_pages.sidebar import profile_sidebar
 
 adv = advisor()
 init_state()
-LONG_TEXT = "_long_text"
-"""A message over the length limit, kept until it is read as a resume or dismissed."""
+LONG_TEXT = "_long_text"  # a message over the length limit, kept until it is read as a resume or dismissed
 
 
 def _ask(question: str) -> None:

@@ -31,9 +31,9 @@ def _chart(chart) -> None:
     st.altair_chart(chart, width="stretch", height=chart_height(chart))
 
 
+# The role the person picked in "Plan toward", kept outside the widget, whose state Streamlit
+# drops while another page runs. (A comment: a bare string here would be shown by Streamlit's magic.)
 PLAN_CHOICE = "plan_choice"
-"""The role the person picked in "Plan toward"; kept outside the widget, whose state Streamlit
-drops while another page runs."""
 
 
 def _best_fit(ranking: list[str] | None = None) -> str:

@@ -194,3 +194,21 @@ def test_charts_are_valid_vega_lite_for_a_recommendation(advisor):
         assert chart_height(chart) > 100
     assert list(gaps_frame(fit).columns) == ["skill", "you", "needed", "importance", "hours"]
     assert len(gaps_frame(fit)) == len(fit.gaps)
+
+
+def test_page_scripts_have_no_bare_strings_that_streamlit_magic_would_show():
+    """A string expression at the top level of a page (after its docstring) is written on the page."""
+    import ast
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    pages = [root / p for p in re.findall(r'st\.Page\("([^"]+)"', (root / "app.py").read_text())]
+    assert len(pages) == 3
+    shown = []
+    for page in pages:
+        body = ast.parse(page.read_text()).body
+        for node in body[1:]:
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+                shown.append(f"{page.name}:{node.lineno}")
+    assert not shown, f"Streamlit would show these strings: {shown}"
