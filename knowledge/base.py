@@ -69,7 +69,9 @@ def load_knowledge(root: Path) -> KnowledgeBase:
             continue
         try:
             doc = read_document(path, root)
-            refuse_instructions(doc)  # instruction-like text keeps a document out of every answer
+            refused, writing = _own_checks(doc)
+            if refused:  # instruction-like text keeps a document out of every answer
+                raise DocumentInvalid(refused)
         except DocumentInvalid as exc:
             kb.errors.extend(exc.errors)
             continue
@@ -78,7 +80,7 @@ def load_knowledge(root: Path) -> KnowledgeBase:
             kb.errors.append(KnowledgeError(doc.path, "id", f"duplicate id '{doc.id}' (also in {other})"))
             continue
         candidates[doc.id] = doc
-        kb.errors.extend(writing_errors(doc))  # reported, the document still loads
+        kb.errors.extend(writing)  # reported, the document still loads
     alias_errors = _alias_errors(candidates)
     kb.errors.extend(alias_errors)
     for err in alias_errors:
@@ -93,6 +95,26 @@ def load_knowledge(root: Path) -> KnowledgeBase:
             candidates.pop(_id_of(err, candidates), None)
     kb.docs = candidates
     return kb
+
+
+_CHECKED: dict[tuple, tuple[list[KnowledgeError], list[KnowledgeError]]] = {}
+
+
+def _own_checks(doc: Document) -> tuple[list[KnowledgeError], list[KnowledgeError]]:
+    """The checks of one document alone (instruction-like text, how it is written), remembered
+    by path, version and date: the whole knowledge base is re-read after every write."""
+    key = (doc.path, doc.version, dt.date.today())
+    got = _CHECKED.get(key)
+    if got is None:
+        try:
+            refuse_instructions(doc)
+            refused = []
+        except DocumentInvalid as exc:
+            refused = exc.errors
+        if len(_CHECKED) > 20_000:
+            _CHECKED.clear()
+        got = _CHECKED[key] = (refused, writing_errors(doc))
+    return got
 
 
 _URL = re.compile(r"https?://[^\s\"<>]+\.[^\s\"<>]+")

@@ -8,7 +8,7 @@ from collections import defaultdict
 from retrieval.chunking import embedding_text
 from retrieval.hit import Hit
 from retrieval.index import StoredChunk, VectorIndex
-from retrieval.keyword import KeywordIndex, tokenize
+from retrieval.keyword import KeywordIndex, term_counts, tokenize
 
 RRF_K = 60
 
@@ -53,11 +53,17 @@ class HybridRetriever:
         # Tokens are kept per chunk text: after an edit only the passages that changed are tokenized.
         known = getattr(self, "_token_lists", {})
         texts = [embedding_text(c.text, c.metadata) for c in stored]
-        lists = {t: known.get(t) or tokenize(t) for t in texts}
+        lists = {}
+        for t in texts:
+            got = known.get(t)
+            if got is None:
+                toks = tokenize(t)
+                got = (toks, term_counts(toks), frozenset(toks))
+            lists[t] = got
         self._token_lists = lists
         ordered = [lists[t] for t in texts]
-        keyword = KeywordIndex([c.id for c in stored], [], tokens=ordered)
-        tokens = {c.id: frozenset(t) for c, t in zip(stored, ordered)}
+        keyword = KeywordIndex([c.id for c in stored], [], counts=[o[1] for o in ordered])
+        tokens = {c.id: o[2] for c, o in zip(stored, ordered)}
         by_doc: dict[str, list[StoredChunk]] = defaultdict(list)
         for c in stored:
             by_doc[c.metadata["doc_id"]].append(c)

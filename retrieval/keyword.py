@@ -26,13 +26,49 @@ def tokenize(text: str) -> list[str]:
     return out
 
 
+def term_counts(tokens: list[str]) -> dict[str, int]:
+    """How often each token occurs in one passage (what BM25 keeps per passage)."""
+    counts: dict[str, int] = {}
+    for tok in tokens or ["_"]:
+        counts[tok] = counts.get(tok, 0) + 1
+    return counts
+
+
+class _BM25(BM25Okapi):
+    """BM25Okapi built from each passage's term counts, which the caller keeps between builds:
+    after an edit only the changed passages are counted again (the library counts every token)."""
+
+    def __init__(self, counts: list[dict[str, int]]):
+        self._counts = counts
+        super().__init__([None] * len(counts))
+
+    def _initialize(self, corpus):
+        nd: dict[str, int] = {}
+        total = 0
+        for counts in self._counts:
+            n = sum(counts.values())
+            self.doc_len.append(n)
+            total += n
+            self.doc_freqs.append(counts)
+            for word in counts:
+                nd[word] = nd.get(word, 0) + 1
+        self.corpus_size = len(self._counts)
+        self.avgdl = total / self.corpus_size
+        return nd
+
+
 class KeywordIndex:
-    def __init__(self, ids: list[str], texts: list[str], tokens: list[list[str]] | None = None):
-        """``tokens`` (one list per id, from :func:`tokenize`) instead of ``texts`` skips tokenizing."""
+    def __init__(
+        self, ids: list[str], texts: list[str], tokens: list[list[str]] | None = None, counts: list[dict[str, int]] | None = None
+    ):
+        """``tokens`` (one list per id, from :func:`tokenize`) instead of ``texts`` skips tokenizing;
+        ``counts`` (from :func:`term_counts`) skips counting too."""
         self.ids = ids
-        docs = [t or ["_"] for t in tokens] if tokens is not None else [tokenize(t) or ["_"] for t in texts]
-        self._bm25 = BM25Okapi(docs) if ids else None
-        self.vocabulary = frozenset(t for d in docs for t in d)
+        if counts is None:
+            docs = tokens if tokens is not None else [tokenize(t) for t in texts]
+            counts = [term_counts(d) for d in docs]
+        self._bm25 = _BM25(counts) if ids else None
+        self.vocabulary = frozenset(self._bm25.idf) if self._bm25 else frozenset()
         self._corrections: dict[str, str | None] = {}
 
     def corrections(self, query: str) -> list[str]:

@@ -26,6 +26,8 @@ from pathlib import Path
 
 from filelock import FileLock
 
+from knowledge.store import fingerprint as store_fingerprint
+
 log = logging.getLogger("reskill.api")
 
 RECHECK_S = 1.0
@@ -39,14 +41,7 @@ def index_lock(data_dir: Path) -> FileLock:
 
 
 def fingerprint(root: Path) -> int:
-    entries = []
-    for path in root.rglob("*.md"):
-        try:
-            st = path.stat()
-        except OSError:  # removed while listing
-            continue
-        entries.append((str(path), st.st_mtime_ns, st.st_size))
-    return hash(tuple(sorted(entries)))
+    return store_fingerprint(root)
 
 
 class Freshness:
