@@ -173,7 +173,7 @@ class Advisor:
         for f in fits:
             said = [p for p in profile.preferences if self.extractor.lexicon.favours.get(p.removeprefix("avoid_")) == f.role_id]
             if said and lean.get(f.role_id):
-                words = [("you dislike " if p.startswith("avoid_") else "you enjoy ") + self.extractor.lexicon.labels[p.removeprefix("avoid_")] for p in said]
+                words = [self.extractor.lexicon.say(p) for p in said]
                 toward = "toward" if lean[f.role_id] > 0 else "away from"
                 f.preference = f"You said {join_names(words)}, which leans {toward} this path."
                 f.why = f"{f.why} {f.preference}"
@@ -224,15 +224,23 @@ class Advisor:
             warnings=[] if show else [f"Only {len(stated)} skill(s) from what you said: figures are withheld until you say more."],
             show_numbers=show,
             ask=None if show else self._ask_for_skills(profile, stated, lean),
-            lean=max(lean, key=lean.get) if lean and max(lean.values()) > 0 else None,
+            lean=self._leaning(lean),
         )
+
+    @staticmethod
+    def _leaning(lean: dict[str, int]) -> str | None:
+        """The path the stated preferences favour; speaking only against one of the two target
+        paths ("I don't want to write tests and maintain code") leans toward the other."""
+        if lean and max(lean.values()) > 0:
+            return max(lean, key=lean.get)
+        against = [r for r in TARGET_ROLES if lean.get(r, 0) < 0]
+        return next(r for r in TARGET_ROLES if r not in against) if len(against) == 1 else None
 
     def _ask_for_skills(self, profile: Profile, stated: list, lean: dict[str, int]) -> str:
         role = self.kb.roles.get(profile.current_role or "")
         known = join_names([s.name for s in stated]) if stated else "nothing about your skills"
         text = load_prompt("need_skills").format(known=known, role=role.title.lower() if role else "data scientist")
-        if lean and max(lean.values()) > 0:
-            best = max(lean, key=lean.get)
+        if best := self._leaning(lean):
             text = f"From what you said you enjoy, you lean toward **{self.kb.roles[best].title}**. " + text
         return text
 

@@ -31,18 +31,23 @@ _NEGATION = re.compile(
 )
 # Ordered: the first pattern that matches in a segment sets the level.
 _LEVEL_CUES: list[tuple[re.Pattern, int]] = [
+    (re.compile(r"\b(confuses? me|confused by|forgot|forgotten|no idea|clueless|(?:i'?ll|i would|i'?d) panic|terrif(?:y|ies|ied) me|scares? me)\b", re.I), 0),
     (re.compile(r"\b(expert|mastery|master|guru|deep expertise|architected|lead(?:ing)? .{0,20}team)\b", re.I), 4),
     (re.compile(r"\b(advanced|strong|proficient|fluent|solid|extensive|deep(?! learning)|very good|excellent|heavy|heavily)\b", re.I), 3),
     (re.compile(r"\b(daily|every day|everyday|in production|production|a lot|lots of|extensively|(?<!as )well|led|owned|shipped|maintained?|used by)\b", re.I), 3),
-    (re.compile(r"\b(basic|basics|beginner|a little|a bit|little|dabbled|played with|tutorial|tutorials|intro|introductory|(?<!machine )(?<!deep )(?<!reinforcement )learning|novice|rusty|limited|confuses? me|confused by|forgot|forgotten|heard of)\b", re.I), 1),
+    (re.compile(r"\b(basic|basics|beginner|a little|a bit|little|dabbled|played with|tutorial|tutorials|intro|introductory|(?<!machine )(?<!deep )(?<!reinforcement )learning|novice|rusty|limited|heard of|took an? (?:\w+ )?course|(?<!of )course on|online course|udemy|coursera|that'?s about it|thats about it|nothing (?:more|fancy|amazing|serious))\b", re.I), 1),
     (re.compile(r"\b(some|familiar|working knowledge|decent|okay|ok|moderate|intermediate|occasionally|occasional|now and then)\b", re.I), 2),
 ]
-_YEARS_OF = re.compile(r"(\d+(?:\.\d+)?)\+?\s*(?:years?|yrs?)\s+(?:of\s+)?", re.I)
-_YEARS_EXPERIENCE = re.compile(
-    r"(\d+(?:\.\d+)?)\+?\s*(?:years?|yrs?)\s+(?:of\s+)?(?:professional\s+|industry\s+|work\s+)?"
-    r"(?:experience|as an?\b|in data|in industry|working|in the field|in analytics|in machine learning|in ml)",
-    re.I,
-)
+_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+                 "ten": 10, "a couple of": 2, "a few": 3, "several": 4}
+_NUMBER = r"(\d+(?:\.\d+)?|" + "|".join(_NUMBER_WORDS) + r")"
+_YEARS_OF = re.compile(_NUMBER + r"\+?\s*(?:years?|yrs?)\s+(?:of\s+)?", re.I)
+_YEARS = re.compile(r"\b" + _NUMBER + r"\+?\s*(?:-\s*\d+\s*)?(?:years?|yrs?)\b", re.I)
+_NOT_EXPERIENCE_BEFORE = re.compile(r"\b(?:within|next|coming|in the next|over the next|by|in)\s+(?:the\s+)?(?:\w+\s+)?$", re.I)
+_NOT_EXPERIENCE_AFTER = re.compile(r"^\s*(?:ago|old|from now|later|time)\b", re.I)
+_EARLIER_JOB = re.compile(r"\b(?:was|were|used to|previously|formerly|before (?:that|this))\b", re.I)
+"""Years of another, earlier job ("I was a teacher for 6 years") or of the future ("within 2-3
+years") are not years of experience in the current role."""
 _HOURS = re.compile(
     r"(\d+(?:\.\d+)?)\s*(?:-|to)?\s*(?:\d+\s*)?(?:h|hours?|hrs?)\s*(?:a|per|each|every|/|a\s+)\s*(?:week|wk)", re.I
 )
@@ -50,7 +55,7 @@ OTHER_ROLE = "other"
 _ROLE_WORDS = {
     "data_scientist": r"data scientist",
     "data_analyst": r"data analyst",
-    "bi_analyst": r"(?:bi|business intelligence) (?:analyst|developer|engineer)|power ?bi developer|reporting analyst",
+    "bi_analyst": r"(?:bi|business intelligence) (?:analyst|developer|engineer)|power ?bi developer|reporting analyst|bi (?:&|and) analytics",
     "mlops_engineer": r"mlops engineer|ml ?ops engineer|(?:ml|machine learning) platform engineer",
     "ml_engineer": r"(?:ml|machine learning) engineer",
     "analytics_engineer": r"analytics engineer",
@@ -61,10 +66,12 @@ _ROLE_WORDS = {
 """Role names as people write them. ``other`` covers roles Reskill has no document for
 (statisticians, actuaries, researchers): no typical levels are assumed for them."""
 _CURRENT_ROLE = re.compile(
-    r"(?:\b(?:i am|i'm|im|working as|work as|currently|years? as|yrs as)[ \t]+(?:an?[ \t]+)?(?:\w+[ \t]+){0,2}?|^[^\w\n]*(?:\w+[ \t]+){0,2}?)("
+    r"(?:\b(?:i am|i'm|im|working as|work as|currently|years? as|yrs as)[ \t]+(?:an?[ \t]+)?(?:\w+[ \t]+){0,2}?|^[^\w\n]*(?:[\w'-]+[ \t]+){0,2}?)("
     + "|".join(_ROLE_WORDS.values()) + r")(?!\s+(?:role|path|job)s?\b)",
     re.I | re.M,
 )
+_ROLE_HERE = re.compile(r"\b(" + "|".join(_ROLE_WORDS.values()) + r")\s+here\b", re.I)
+"""The chat way of saying it: "hiya, data analyst here"."""
 _WANTED_ROLE = re.compile(r"\b(?:want|wants|wanted|like|hope|hoping|plan|planning|become|becoming|move|moving|switch|switching|transition|pivot|into|aspiring|target)\b[^.\n]{0,30}$", re.I)
 _ROLE_MENTION = re.compile("|".join(_ROLE_WORDS.values()) + r"|\b(?:analyst|engineer|scientist)s?\b", re.I)
 _PREPOSITION = re.compile(
@@ -89,6 +96,7 @@ _ROLE_PHRASE = re.compile(
 )
 """Phrases naming a role or a track, not the skill: "ML engineer" is not machine-learning fundamentals."""
 _FIRST_PERSON = re.compile(r"\b(?:i|i'm|im|i've|i'd|me|my)\b", re.I)
+_SELF = re.compile(r"\b(?:i|i'm|im|i've|i'd|me|my|myself|we|we've|we're|us)\b", re.I)
 _NOT_CLAIMED = re.compile(r"\b(over|rather than|instead of|more than|than)\b", re.I)
 """In "I prefer building systems over dashboards", what follows is not a skill the person claims."""
 _WORD = re.compile(r"[a-z0-9][a-z0-9+#]*")
@@ -110,17 +118,58 @@ class Lexicon:
     likes: re.Pattern
     dislikes: re.Pattern
     usage: re.Pattern
+    opinions: re.Pattern
+    third_parties: re.Pattern
     preferences: dict[str, re.Pattern]
     favours: dict[str, str]
     labels: dict[str, str]
+    goal_words: re.Pattern
+    goals: dict[str, re.Pattern]
+    goal_weight: int
     case_sensitive: frozenset[str]
 
     def feeling(self, clause: str) -> re.Match | None:
         """The like/dislike word of a clause in which the person speaks of themselves ("I hate
         dashboards"), so that "tools like Airflow" in a resume bullet is not a feeling."""
+        if dislike := self.dislikes.search(clause):
+            return dislike  # "bored of dashboards tbh" needs no "I"
         if not _FIRST_PERSON.search(clause):
             return None
-        return self.likes.search(clause) or self.dislikes.search(clause)
+        return next((m for m in self.likes.finditer(clause) if not _filler_like(clause, m)), None)
+
+    def goal(self, clause: str) -> tuple[str, bool] | None:
+        """(role id, against) when the clause states a goal toward a path ("looking to move toward
+        ML engineering"); ``against`` when a negation comes before the goal word."""
+        want = self.goal_words.search(clause)
+        if not want:
+            return None
+        roles = [r for r, p in self.goals.items() if p.search(clause, want.start())]
+        if len(roles) != 1:
+            return None  # "either BI or ML engineering" states no goal
+        return roles[0], bool(_NEGATION.search(clause[: want.start()]))
+
+    def say(self, preference: str) -> str:
+        """A preference in words, as the person said it."""
+        name = preference.removeprefix("avoid_")
+        against = preference.startswith("avoid_")
+        if name.startswith("goal_"):
+            return ("you do not want " if against else "you want ") + self.labels[name].replace("moving", "to move", 1)
+        return ("you dislike " if against else "you enjoy ") + self.labels[name]
+
+    def weight(self, preference: str) -> int:
+        return self.goal_weight if preference.removeprefix("avoid_").startswith("goal_") else 1
+
+    def only_opinion(self, clause: str) -> bool:
+        """An impression with no usage word and no level ("the ML stuff does look cool")."""
+        return bool(self.opinions.search(clause)) and not self.usage.search(clause) and _segment_level(clause) is None
+
+    def theirs(self, clause: str, at: int) -> bool:
+        """Whether the name at ``at`` belongs to a third party that is the subject before it
+        ("management is pushing Power BI"), with no "I" or "we" in between."""
+        last = None
+        for m in self.third_parties.finditer(clause, 0, at):
+            last = m
+        return last is not None and not _SELF.search(clause, last.end(), at)
 
     @classmethod
     def load(cls, path: Path) -> Lexicon:
@@ -130,13 +179,21 @@ class Lexicon:
             return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in sorted(items or ["(?!)"], key=len, reverse=True)) + r")\b", re.I)
 
         prefs = data.get("preferences", {})
+        goals = data.get("goals", {})
         return cls(
             likes=words(data.get("likes")),
             dislikes=words(data.get("dislikes")),
             usage=words(data.get("usage")),
+            opinions=words(data.get("opinions")),
+            third_parties=re.compile(
+                words(data.get("third_parties")).pattern + r"\s+(?:\w+ly\s+)?" + words(data.get("third_party_verbs")).pattern, re.I
+            ),
             preferences={name: words(p["phrases"]) for name, p in prefs.items()},
-            favours={name: p["favours"] for name, p in prefs.items()},
-            labels={name: p.get("label", name) for name, p in prefs.items()},
+            favours={name: p["favours"] for name, p in prefs.items()} | {f"goal_{r}": r for r in goals},
+            labels={name: p.get("label", name) for name, p in prefs.items()} | {f"goal_{r}": g["label"] for r, g in goals.items()},
+            goal_words=words(data.get("goal_words")),
+            goals={r: words(g["phrases"]) for r, g in goals.items()},
+            goal_weight=int(data.get("goal_weight", 1)),
             case_sensitive=frozenset(data.get("case_sensitive_aliases", [])),
         )
 
@@ -281,6 +338,8 @@ class SkillExtractor:
             liking = self.lexicon.feeling(clause)
             if liking and not neg and not self.lexicon.usage.search(clause):
                 continue  # "I actually hate dashboards" states a preference, not a skill
+            if not neg and self.lexicon.only_opinion(clause):
+                continue
             unclaimed = _NOT_CLAIMED.search(clause, liking.end()) if liking else None
             cue_level: int | None = None
             for segment in _SEGMENT.split(clause):
@@ -296,13 +355,18 @@ class SkillExtractor:
                 for offset, end, sid in hits:
                     if unclaimed is not None and at + offset >= unclaimed.start():
                         continue
-                    negated = (in_gap_list or (neg is not None and neg.start() <= at + offset)
+                    # Under a "GAPS" heading a stated level still counts: "SQL: basic" is level 1
+                    negated = ((in_gap_list and cue_level is None) or (neg is not None and neg.start() <= at + offset)
                                or bool(_NEGATED_AFTER.search(segment[end:])))
-                    lvl = 0 if negated else (cue_level or 2)
+                    if not negated and self.lexicon.theirs(clause, at + offset):
+                        continue
+                    lvl = 0 if negated else (2 if cue_level is None else cue_level)
                     note(Mention(sid, lvl, " ".join(clause.split()), explicit=negated or cue_level is not None))
                 if not hits and not liking and len(segment.split()) >= 2 and not _ROLE_MENTION.search(segment):
                     negated = in_gap_list or (neg is not None and neg.start() <= at + len(segment))
-                    level = 0 if negated else (cue_level or 2)
+                    if not negated and self.lexicon.theirs(clause, at):
+                        continue
+                    level = 0 if negated else (2 if cue_level is None else cue_level)
                     for phrase in _phrases(segment):
                         fallback.append((phrase, level, " ".join(clause.split()), negated or cue_level is not None))
                 if carried is not None or _IN_PARENTHESES.search(segment):
@@ -322,8 +386,8 @@ class SkillExtractor:
         """
         mentions = self.mentions(text)
         fields: dict = {}
-        if m := _YEARS_EXPERIENCE.search(text):
-            fields["years_experience"] = min(float(m.group(1)), 60)
+        if (years := years_experience(text)) is not None:
+            fields["years_experience"] = years
         if (hours := weekly_hours(text)) is not None:
             fields["weekly_hours"] = hours
         if role := current_role(text):
@@ -353,19 +417,27 @@ class SkillExtractor:
         'avoid_<name>' for what it says it dislikes (a negated liking counts as a dislike)."""
         out = []
         for clause in _CLAUSE.split(text):
-            if not self.lexicon.feeling(clause):
+            if goal := self.lexicon.goal(clause):
+                out.append(("avoid_goal_" if goal[1] else "goal_") + goal[0])
+            if not (feeling := self.lexicon.feeling(clause)):
                 continue
+            found = []
             against = None  # a feeling covers the segments after it until another one appears
             for segment in _SEGMENT.split(clause):
                 if self.lexicon.dislikes.search(segment):
                     against = True
-                elif self.lexicon.likes.search(segment):
-                    against = _NEGATION.search(segment) is not None
+                elif like := next((m for m in self.lexicon.likes.finditer(segment) if not _filler_like(segment, m)), None):
+                    against = _NEGATION.search(segment[: like.start()]) is not None
                 if against is None:
                     continue
                 for name, pattern in self.lexicon.preferences.items():
                     if pattern.search(segment):
-                        out.append(f"avoid_{name}" if against else name)
+                        found.append(f"avoid_{name}" if against else name)
+            if self.lexicon.dislikes.search(clause) and not self.lexicon.likes.search(clause):
+                # A clause with only a dislike speaks against all it names, also before the dislike
+                # ("I built a Qlik dashboard once and I genuinely hated it")
+                found = [f"avoid_{name}" for name, pattern in self.lexicon.preferences.items() if pattern.search(clause)]
+            out += found
         return list(dict.fromkeys(out))
 
     def lean(self, preferences: list[str]) -> dict[str, int]:
@@ -375,14 +447,16 @@ class SkillExtractor:
             name = p.removeprefix("avoid_")
             role = self.lexicon.favours.get(name)
             if role:
-                score[role] = score.get(role, 0) + (-1 if p.startswith("avoid_") else 1)
+                weight = self.lexicon.weight(p)
+                score[role] = score.get(role, 0) + (-weight if p.startswith("avoid_") else weight)
         return score
 
 
 def current_role(text: str) -> str | None:
     """The role the person holds now ("I'm a data scientist", a resume headline, "4 years as
     a Power BI developer"), not one they want ("I want to become an ML engineer")."""
-    for m in _CURRENT_ROLE.finditer(text):
+    matches = sorted([*_CURRENT_ROLE.finditer(text), *_ROLE_HERE.finditer(text)], key=lambda m: m.start(1))
+    for m in matches:
         if _WANTED_ROLE.search(text[max(0, m.start(1) - 40) : m.start(1)]):
             continue
         said = m.group(1).lower()
@@ -427,6 +501,14 @@ def _phrases(segment: str) -> list[str]:
     return list(dict.fromkeys([segment.strip(), *pieces]))
 
 
+def _filler_like(text: str, m: re.Match) -> bool:
+    """"like" as a comparison or filler ("(like 3 reports", "tools like Airflow"), not a liking:
+    a liking "like" has the person right before it ("I like", "I'd really like", "we like")."""
+    if m.group().lower() not in ("like", "likes"):
+        return False
+    return not re.search(r"\b(?:i|we|i'd|we'd|would|really|do|also|genuinely|actually|still|kinda|quite)\s+$", text[: m.start()], re.I)
+
+
 def weekly_hours(text: str) -> float | None:
     """Hours a week for learning, when the text states them ("10 hours a week", "6h/week")."""
     m = _HOURS.search(text)
@@ -434,9 +516,25 @@ def weekly_hours(text: str) -> float | None:
     return hours if 0 < hours <= 80 else None
 
 
+def years_experience(text: str) -> float | None:
+    """The first "N years" that speaks of the person's experience: "4+ years in consumer lending",
+    "a DS (4 yrs)", "For four years at a marketplace", "Seven years building pricing models"."""
+    for m in _YEARS.finditer(text):
+        sentence_start = max(text.rfind(".", 0, m.start()), text.rfind("\n", 0, m.start())) + 1
+        before = text[sentence_start : m.start()]
+        if _NOT_EXPERIENCE_BEFORE.search(before) or _NOT_EXPERIENCE_AFTER.search(text[m.end() :]) or _EARLIER_JOB.search(before):
+            continue
+        return min(_number(m.group(1)), 60)
+    return None
+
+
+def _number(word: str) -> float:
+    return float(_NUMBER_WORDS.get(word.lower(), word) if not word[0].isdigit() else word)
+
+
 def _segment_level(segment: str) -> int | None:
     if m := _YEARS_OF.search(segment):
-        return years_to_level(float(m.group(1)))
+        return years_to_level(_number(m.group(1)))
     for pattern, level in _LEVEL_CUES:
         if pattern.search(segment):
             return level

@@ -134,6 +134,61 @@ def test_preferences_are_read_as_likes_and_dislikes(real_advisor):
     assert "business_facing" in real_advisor.profile("I enjoy presenting to business people").preferences
 
 
+@pytest.mark.parametrize(
+    "text, absent",
+    [
+        ("management is pushing Power BI dashboards on everyone", "power_bi"),
+        ("our competitors quote prices through APIs in real time", "api_development"),
+        ("every job ad asks for Kubernetes these days", "kubernetes"),
+        ("the ML stuff does look cool", "machine_learning_fundamentals"),
+        ("honestly i think half of machine learning is regression with worse error bars", "machine_learning_fundamentals"),
+    ],
+)
+def test_what_others_do_and_opinions_are_not_the_persons_skills(real_advisor, text, absent):
+    assert absent not in levels(real_advisor, text)
+
+
+def test_a_third_party_does_not_hide_what_the_person_says_after_it(real_advisor):
+    text = "my manager asked if i'd move to the BI team, and i have done some power bi"
+    assert levels(real_advisor, text)["power_bi"] == 2
+
+
+def test_inability_is_level_zero_and_a_course_is_level_one(real_advisor):
+    got = levels(real_advisor, "sql i can do joins but CTEs and window functions confuse me")
+    assert got["advanced_sql"] == 0 and got["sql"] >= 2
+    got = levels(real_advisor, "python: took a course on udemy, i can load a csv in pandas and thats about it")
+    assert got["python"] == 1 and got["pandas"] == 1
+
+
+def test_a_level_under_a_gaps_heading_still_counts(real_advisor):
+    got = levels(real_advisor, "GAPS\n- SQL: basic, I can write a SELECT with a join.\n- Never built a dashboard in Tableau")
+    assert got["sql"] == 1 and got["tableau"] == 0
+
+
+def test_years_and_roles_as_people_write_them(real_advisor):
+    assert real_advisor.profile("hiya, data analyst here, 3 yrs at a wholesaler").current_role == "data_analyst"
+    assert real_advisor.profile("hey! so i'm a DS (4 yrs) at a publisher").years_experience == 4
+    assert real_advisor.profile("For four years at a marketplace I ran experiments").years_experience == 4
+    p = real_advisor.profile("I was a chemistry teacher for 6 years, then did a bootcamp. Grow into ML within 2-3 years")
+    assert p.years_experience is None
+
+
+def test_a_stated_goal_leans_toward_its_path(real_advisor):
+    p = real_advisor.profile("Data scientist, Python and SQL. Looking to move toward ML engineering.")
+    assert "goal_ml_engineer" in p.preferences
+    assert "goal_bi_analyst" not in real_advisor.profile("my manager offered either a BI or an ML engineering track").preferences
+    assert real_advisor.profile("I don't want to become a BI analyst").preferences == ["avoid_goal_bi_analyst"]
+    fits = real_advisor.recommend("Data scientist: Python, SQL, Tableau, scikit-learn. Looking to move toward ML engineering.")
+    ml = next(f for f in fits.roles if f.role_id == "ml_engineer")
+    assert "you want to move into ML engineering" in ml.why
+
+
+def test_like_as_a_filler_is_not_a_liking(real_advisor):
+    assert "bi_work" not in real_advisor.profile("i have done some power bi (like 3 reports, nothing amazing)").preferences
+    assert "avoid_bi_work" in real_advisor.profile("bored of dashboards tbh").preferences
+    assert "avoid_business_facing" in real_advisor.profile("we sit in a lot of business meetings, and I find them draining").preferences
+
+
 def test_merge_updates_level_and_keeps_both_evidences(real_advisor):
     first = real_advisor.profile("basic Docker. I have 6 hours a week.")
     later = real_advisor.profile("Actually I use Docker daily now.", base=first)
