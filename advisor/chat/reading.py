@@ -68,7 +68,7 @@ def load_examples(folder: Path = READING_DIR) -> list[tuple[str, str]]:
     messages of that type) and/or ``labelled`` (a list of ``{type, text}``)."""
     pairs: list[tuple[str, str]] = []
     for path in sorted(folder.glob("*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}  # libyaml: ~10x faster
         for text in data.get("examples", []):
             pairs.append((str(text).strip(), data["type"]))
         for item in data.get("labelled", []):
