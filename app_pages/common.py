@@ -25,10 +25,12 @@ SESSION_ID = "session_id"
 
 
 @st.cache_resource(show_spinner=False)
-def _embedder(model_name: str):
+def _embedder(model_name: str, backend: str = "onnx", cache_dir: str | None = None):
+    from pathlib import Path
+
     from retrieval.embeddings import load_embedder
 
-    return load_embedder(model_name)
+    return load_embedder(model_name, backend=backend, cache_dir=Path(cache_dir) if cache_dir else None)
 
 
 @st.cache_resource(
@@ -41,7 +43,7 @@ def load_advisor(settings_json: str):
     from advisor.settings import Settings
 
     settings = Settings.model_validate_json(settings_json)
-    return Advisor.load(settings, embedder=_embedder(settings.embedding_model))
+    return Advisor.load(settings, embedder=_embedder(settings.embedding_model, settings.embedding_backend, str(settings.model_cache_dir)))
 
 
 def advisor():
