@@ -69,6 +69,9 @@ def cmd_index(args, settings: Settings) -> int:
     for problem in adv.repairs:
         print(f"repaired: {problem}")
     print(adv.last_report.summary())
+    from advisor.chat.context import chat_reader
+
+    chat_reader(adv).warm()  # train or load the chat's question reader now, not in the first answer
     if args.repair:
         problems = adv.repair()
         print("\n".join(f"repaired: {p}" for p in problems) or "index verified: in step with the Markdown, vector search sound")

@@ -1,5 +1,9 @@
-"""Cold start: process start to the first answer (CLI) and to /readyz and the first /v1/chat
-answer (HTTP API), on a fresh data dir (index built) and on a warm one (index reused)."""
+"""Cold start: process start to each face's first answer, on a warm data dir (index reused) and
+a fresh one (index built), each beside the floor (import chromadb + embedder load + one query)
+and the load average of this shared machine.
+
+    .venv/bin/python bench/cold_start.py [--skip-fresh] [--skip-streamlit]
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,44 @@ from common import header, temp_data_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+QUESTION = "What does a BI analyst do?"
+OLD_RSS_GB = 0.74
+"""RSS of the CLI with torch before issue 14 (bench/RESULTS.md)."""
+
+
+def load() -> str:
+    return f"load {os.getloadavg()[0]:.2f}"
+
+
+def timed_run(cmd: list[str], env: dict) -> tuple[float, float]:
+    """Seconds from process start to exit, and the child's peak RSS in GB."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    err = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    took = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{cmd} failed: {err.decode()[-2000:]}")
+    return took, usage.ru_maxrss / 1024 / 1024
+
+
+FLOOR = """
+import json, time
+t0 = time.perf_counter()
+import chromadb
+t1 = time.perf_counter()
+from retrieval.embeddings import load_embedder
+e = load_embedder()
+t2 = time.perf_counter()
+e.embed_query("What does a BI analyst do?")
+t3 = time.perf_counter()
+print(json.dumps({"chromadb": t1 - t0, "embedder": t2 - t1, "query": t3 - t2}))
+"""
+
+
+def floor(env: dict) -> dict:
+    out = subprocess.run([sys.executable, "-c", FLOOR], env=env, cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def free_port() -> int:
@@ -25,30 +67,81 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def cli_first_answer(env: dict) -> float:
-    start = time.perf_counter()
-    subprocess.run([str(BIN / "reskill"), "ask", "What does a BI analyst do?"], env=env, check=True, capture_output=True)
-    return time.perf_counter() - start
+def python_pass(env: dict) -> float:
+    return timed_run([sys.executable, "-c", "pass"], env)[0]
 
 
-def api_ready_and_first_answer(env: dict) -> tuple[float, float]:
+def cli(args: list[str], env: dict) -> tuple[float, float]:
+    return timed_run([str(BIN / "reskill"), *args], env)
+
+
+def rss_gb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024 / 1024
+    return float("nan")
+
+
+def chat(port: int) -> None:
+    body = json.dumps({"messages": [{"role": "user", "content": QUESTION}]}).encode()
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/v1/chat", data=body, headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(req, timeout=300).read()
+
+
+def wait_for(url: str, proc: subprocess.Popen, start: float, timeout: float = 600) -> float:
+    while time.perf_counter() - start < timeout:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return time.perf_counter() - start
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError(f"{proc.args} exited")
+            time.sleep(0.05)
+    raise RuntimeError(f"{url} did not answer within {timeout} s")
+
+
+def serve(env: dict, warm_chats: int = 20) -> tuple[float, float, float]:
+    """(s to /readyz 200, s to the first /v1/chat answer, RSS in GB after ``warm_chats`` more chats)."""
     port = free_port()
     start = time.perf_counter()
-    proc = subprocess.Popen([str(BIN / "reskill"), "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([str(BIN / "reskill"), "serve", "--port", str(port)], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        ready = None
-        while ready is None:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2)
-                ready = time.perf_counter() - start
-            except OSError:
-                if proc.poll() is not None:
-                    raise RuntimeError("reskill serve exited")
-                time.sleep(0.1)
-        body = json.dumps({"messages": [{"role": "user", "content": "What does a BI analyst do?"}]}).encode()
-        req = urllib.request.Request(f"http://127.0.0.1:{port}/v1/chat", data=body, headers={"Content-Type": "application/json"})
-        urllib.request.urlopen(req, timeout=60).read()
-        return ready, time.perf_counter() - start
+        ready = wait_for(f"http://127.0.0.1:{port}/readyz", proc, start)
+        chat(port)
+        first = time.perf_counter() - start
+        for _ in range(warm_chats):
+            chat(port)
+        return ready, first, rss_gb(proc.pid)
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+APPTEST = f"""
+from streamlit.testing.v1 import AppTest
+at = AppTest.from_file("app.py", default_timeout=600).run()
+assert not at.exception, at.exception
+at.chat_input[0].set_value({QUESTION!r}).run()
+assert not at.exception and len(at.chat_message) >= 2, at.exception
+"""
+
+
+def streamlit_apptest(env: dict) -> float:
+    """Process start to the first chat answer, the app run headlessly by Streamlit's AppTest
+    (the page's script, the cached Advisor and one chat turn; no browser or websocket)."""
+    return timed_run([sys.executable, "-c", APPTEST], env)[0]
+
+
+def streamlit_health(env: dict) -> float:
+    """`streamlit run app.py` to its health endpoint (the server is up; the Advisor loads with the first page)."""
+    port = free_port()
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        [str(BIN / "streamlit"), "run", "app.py", "--server.headless", "true", "--server.port", str(port)],
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        return wait_for(f"http://127.0.0.1:{port}/_stcore/health", proc, start)
     finally:
         proc.terminate()
         proc.wait()
@@ -56,17 +149,49 @@ def api_ready_and_first_answer(env: dict) -> tuple[float, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.parse_args()
-    header("cold start: process start to first answer and to /readyz")
-    data = temp_data_dir()
-    env = dict(os.environ, RESKILL_DATA_DIR=str(data), ANONYMIZED_TELEMETRY="False")
-    print(f"CLI  `reskill ask`, fresh data dir (index built)   {cli_first_answer(env):6.1f} s to the answer")
-    print(f"CLI  `reskill ask`, warm data dir                  {cli_first_answer(env):6.1f} s to the answer")
-    ready, first = api_ready_and_first_answer(env)
-    print(f"API  `reskill serve`, warm data dir                {ready:6.1f} s to /readyz, {first:6.1f} s to the first /v1/chat answer")
-    env2 = dict(env, RESKILL_DATA_DIR=str(temp_data_dir()))
-    ready, first = api_ready_and_first_answer(env2)
-    print(f"API  `reskill serve`, fresh data dir               {ready:6.1f} s to /readyz, {first:6.1f} s to the first /v1/chat answer")
+    ap.add_argument("--skip-fresh", action="store_true", help="only the warm data dir")
+    ap.add_argument("--skip-streamlit", action="store_true")
+    args = ap.parse_args()
+    header("cold start: process start to first answer, warm data dir and fresh, beside the floor")
+    base = dict(os.environ, ANONYMIZED_TELEMETRY="False", HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
+    base.pop("RESKILL_DATA_DIR", None)
+    backend = base.get("RESKILL_EMBEDDING_BACKEND", "onnx")
+    print(f"# embedding backend: {backend}")
+
+    def line(what: str, seconds: float, fl: float | None = None, extra: str = "") -> None:
+        ratio = f"{seconds / fl:6.1f}x floor" if fl else " " * 13
+        print(f"{what:<58}{seconds:7.2f} s  {ratio}  ({load()}){extra}", flush=True)
+
+    line("python -c pass", python_pass(base))
+    f = floor(base)
+    fl = f["chromadb"] + f["embedder"] + f["query"]
+    line("import chromadb", f["chromadb"])
+    line(f"embedder load ({backend})", f["embedder"])
+    line("one query embedding", f["query"])
+    line("floor = import chromadb + embedder load + one query", fl)
+
+    warm = temp_data_dir()
+    env = dict(base, RESKILL_DATA_DIR=str(warm))
+    took, _ = cli(["index"], env)
+    line("fresh data dir: `reskill index` (builds the index)", took, fl)
+    took, rss = cli(["ask", QUESTION], env)
+    line("warm: `reskill ask` to the printed answer", took, fl, f"  peak RSS {rss:.2f} GB")
+    took, rss = cli(["ask", QUESTION], env)
+    line("warm: `reskill ask` again", took, fl, f"  peak RSS {rss:.2f} GB")
+    ready, first, rss = serve(env)
+    line("warm: `reskill serve` to /readyz 200", ready, fl)
+    line("warm: `reskill serve` to the first /v1/chat answer", first, fl, f"  RSS after 21 chats {rss:.2f} GB (was {OLD_RSS_GB} GB for the CLI with torch)")
+    if not args.skip_streamlit:
+        line("warm: `streamlit run app.py` to /_stcore/health", streamlit_health(env), fl)
+        line("warm: Streamlit app (AppTest) to the first chat answer", streamlit_apptest(env), fl)
+
+    if not args.skip_fresh:
+        env = dict(base, RESKILL_DATA_DIR=str(temp_data_dir()))
+        took, rss = cli(["ask", QUESTION], env)
+        line("fresh: `reskill ask` (index built first)", took, fl, f"  peak RSS {rss:.2f} GB")
+        ready, first, _ = serve(dict(base, RESKILL_DATA_DIR=str(temp_data_dir())))
+        line("fresh: `reskill serve` to /readyz 200 (index built first)", ready, fl)
+        line("fresh: `reskill serve` to the first /v1/chat answer", first, fl)
 
 
 if __name__ == "__main__":

@@ -172,8 +172,14 @@ def test_cli_ask_api_and_app_import_no_torch(settings, kb_dir):
         """
         from fastapi.testclient import TestClient
         from advisor.api.app import create_app
+        import time
         with TestClient(create_app()) as client:
-            assert client.get("/readyz").status_code == 200
+            ready = client.get("/readyz")
+            assert ready.status_code == 200 and set(ready.json()["warming"]) <= {"chat reader"}
+            deadline = time.time() + 120
+            while client.get("/readyz").json()["warming"] and time.time() < deadline:
+                time.sleep(0.2)
+            assert client.get("/readyz").json()["warming"] == []  # the reader warmed in the background
             chat = client.post("/v1/chat", json={"messages": [{"role": "user", "content": "What does a BI analyst do?"}]})
             assert chat.status_code == 200, chat.text
         """,

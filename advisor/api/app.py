@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
@@ -50,9 +52,28 @@ async def lifespan(app: FastAPI):
     """Load the Advisor (model, index, knowledge) once, unless one was handed in."""
     if app.state.advisor is None:
         app.state.advisor = await run_in_threadpool(_load, app.state.settings)
+        _warm_in_background(app)
     if app.state.freshness is None:
         app.state.freshness = Freshness(app.state.advisor)
     yield
+
+
+def _warm_in_background(app: FastAPI) -> None:
+    """Load what the first chat turn would otherwise wait for (the question reader's cached weights,
+    or its training on a fresh data dir) after start-up; /readyz lists it under ``warming`` meanwhile."""
+    app.state.warming.add("chat reader")
+
+    def work() -> None:
+        try:
+            from advisor.chat.context import chat_reader
+
+            chat_reader(app.state.advisor).warm()
+        except Exception:
+            logging.getLogger("reskill.api").exception("warming the chat reader failed; it loads on first use")
+        finally:
+            app.state.warming.discard("chat reader")
+
+    threading.Thread(target=work, name="warm-caches", daemon=True).start()
 
 
 def _load(settings: Settings) -> Advisor:
@@ -77,6 +98,7 @@ def create_app(settings: Settings | None = None, advisor: Advisor | None = None)
     app.state.advisor = advisor
     app.state.freshness = Freshness(advisor) if advisor is not None else None
     app.state.openapi_roles = None
+    app.state.warming = set()
 
     errors.install(app)
     for module in (routes_ops, routes_advice, routes_knowledge, routes_openai):

@@ -59,6 +59,7 @@ def readyz(request: Request):
         engine_note=adv.engine_note,
         documents=adv.kb.counts(),
         invalid_documents=len(adv.kb.errors),
+        warming=sorted(getattr(request.app.state, "warming", ())),
     )
     duplicates = [e for e in adv.kb.errors if e.field == "id" and e.message.startswith("duplicate id")]
     if duplicates:  # which file is the document? GET and search could each answer another one

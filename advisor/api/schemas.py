@@ -287,6 +287,8 @@ class Readiness(BaseModel):
     documents: dict[str, int] = {}
     invalid_documents: int = 0
     out_of_step: list[str] = []
+    warming: list[str] = []
+    """Caches still loading in the background after start-up; an answer that needs one waits for it."""
 
 
 # -- OpenAI-compatible -------------------------------------------------------------------------
