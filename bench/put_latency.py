@@ -122,6 +122,7 @@ def main() -> None:
             print(out.getvalue())
 
         if args.concurrent:
+            stages.clear()
             t = time.perf_counter()
             with ThreadPoolExecutor(args.concurrent) as pool:
                 each = list(pool.map(lambda i: put(ids[(i * 7) % len(ids)], 20_000 + i), range(args.concurrent)))
@@ -130,6 +131,14 @@ def main() -> None:
                 f"{args.concurrent} concurrent PUTs on different documents: slowest {max(each) / 1000:.1f} s, "
                 f"median {statistics.median(each) / 1000:.1f} s, all done in {wall:.1f} s"
             )
+            for label, values in stages.items():
+                print(f"  {label:<46} {len(values):3d} calls, {sum(values) / 1000:5.1f} s in all")
+            # Their floor: embedding the chunk each of them changed, in one batch, timed now.
+            edited = sorted({ids[(i * 7) % len(ids)] for i in range(args.concurrent)})
+            changed = [adv.index.chunks_of(adv.kb.docs[d])[-1] for d in edited]
+            texts = [embedding_text(c.text, c.metadata) for c in changed]
+            batch = timed_ms(lambda: adv.embedder.embed_documents(texts))
+            print(f"  the floor, embedding their {len(texts)} changed chunks in one batch now: {batch / 1000:.1f} s")
     if not args.keep:
         shutil.rmtree(root, ignore_errors=True)
 
