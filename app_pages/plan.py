@@ -123,7 +123,9 @@ _chart(levels_chart(chosen))
 
 if chosen.gaps:
     st.markdown(f"**{len(chosen.gaps)} gaps**, highest priority first")
-    st.dataframe(gaps_frame(chosen), hide_index=True, width="stretch", height=min(36 * (len(chosen.gaps) + 1), 330))
+    # A static table, not st.dataframe: its grid cut the columns after 'skill' off a phone's screen
+    # (sideways scrolling, no hint); a table wraps long skill names and fits any width.
+    st.table(gaps_frame(chosen).set_index("skill"))
     pick, go = st.columns([3, 1], vertical_alignment="bottom")
     gap_by_id = {g.skill_id: g for g in chosen.gaps}
     picked = pick.selectbox(

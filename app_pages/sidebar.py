@@ -8,7 +8,7 @@ import streamlit as st
 from app_pages.helpers import profile_edits
 from advisor.errors import BadInput
 from advisor.models import Profile
-from advisor.profile import RESUME_TYPES, read_resume
+from advisor.profile import MAX_RESUME_BYTES, RESUME_TYPES, read_resume
 from advisor.report import LEVEL_NAMES
 from app_pages.common import get_profile, set_profile, widget_key
 from knowledge.base import TARGET_ROLES
@@ -81,8 +81,10 @@ def _fit_summary(adv, profile: Profile) -> None:
 def _skill_rows(adv, profile: Profile, skills: list) -> None:
     for s in sorted(skills, key=lambda s: (-s.level, s.name or s.skill_id)):
         key = widget_key(f"level:{s.skill_id}")
-        left, right = st.columns([5, 1], vertical_alignment="bottom")
-        left.selectbox(
+        # A horizontal container, not st.columns: columns stack on a phone, which put the remove
+        # button on a line of its own, far from the skill it removes.
+        row = st.container(horizontal=True, vertical_alignment="bottom", gap="small", wrap=False)
+        row.selectbox(
             s.name or s.skill_id,
             options=list(LEVEL_NAMES),
             index=s.level,
@@ -92,7 +94,7 @@ def _skill_rows(adv, profile: Profile, skills: list) -> None:
             args=(adv, s.skill_id, key),
             help="Why this level: " + " · ".join(f"“{e}”" for e in s.evidence) if s.evidence else None,
         )
-        right.button(
+        row.button(
             "", icon=":material/close:", key=widget_key(f"remove:{s.skill_id}"), help=f"Remove {s.name}", on_click=_on_remove, args=(s.skill_id,)
         )
         if s.source != "stated":
@@ -135,6 +137,7 @@ def profile_sidebar(adv) -> None:
             on_change=_read_resume,
             args=(adv,),
             help="Text, Markdown, PDF or Word. The skills found are added to what you already told the chat.",
+            max_upload_size=MAX_RESUME_BYTES // 1_000_000,  # the limit read_resume applies, so the box says it
         )
 
         st.subheader("Skills")
