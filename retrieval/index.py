@@ -107,11 +107,15 @@ class VectorIndex:
         return got
 
     def _open(self):
-        return self.client.get_or_create_collection(
-            name=self.collection_name,
-            metadata=dict(self.stamp),
-            configuration={"hnsw": {"space": "cosine"}},
-        )
+        try:
+            return self.client.get_or_create_collection(
+                name=self.collection_name,
+                metadata=dict(self.stamp),
+                configuration={"hnsw": {"space": "cosine"}},
+            )
+        except (httpx.TransportError, ConnectionError) as exc:
+            why = f"{type(exc).__name__}: no answer in time" if isinstance(exc, httpx.TimeoutException) else type(exc).__name__
+            raise IndexUnavailable(f"the Chroma server is not reachable ({why}); retry when it is back") from None
 
     def _call(self, method: str, **kwargs):
         """One Chroma call. A collection deleted behind our back is re-created (empty; the

@@ -394,3 +394,68 @@ def test_frozen_chroma_gives_a_fast_503_and_a_saved_write_is_indexed_when_it_is_
         if frozen:
             os.kill(server.pid, signal.SIGCONT)
         stop(server)
+
+
+def test_serve_starts_while_chroma_is_frozen_and_loads_when_it_thaws(kb_dir, tmp_path):
+    """`chroma run` SIGSTOPped before `reskill serve` starts: start-up does not hang. The first
+    Chroma call gives up after RESKILL_CHROMA_TIMEOUT_S, the API answers (/healthz 200, /readyz and
+    search 503 with the reason, each within the timeout), and once Chroma runs again the load is
+    retried in the background until /readyz answers 200 and search works."""
+    import httpx
+
+    chroma_port, api_port = free_port(), free_port()
+    server = start_chroma(tmp_path / "chroma", chroma_port)
+    os.kill(server.pid, signal.SIGSTOP)
+    frozen = True
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RESKILL_")}
+    env.update(
+        RESKILL_DATA_DIR=str(tmp_path / "data"),
+        RESKILL_KNOWLEDGE_DIR=str(kb_dir),
+        RESKILL_CHROMA_URL=f"http://127.0.0.1:{chroma_port}",
+        RESKILL_CHROMA_TIMEOUT_S="1.5",
+        RESKILL_REINDEX_RETRY_S="0.5",
+        ANONYMIZED_TELEMETRY="False",
+        HF_HUB_OFFLINE="1",
+        TOKENIZERS_PARALLELISM="false",
+    )
+    log_path = tmp_path / "serve.log"
+    url = f"http://127.0.0.1:{api_port}"
+    with open(log_path, "wb") as log:
+        api = subprocess.Popen(
+            [sys.executable, "-c", f"from advisor.cli import main; main(['serve', '--port', '{api_port}'])"],
+            cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 120
+        while True:  # the process comes up although Chroma never answers
+            assert api.poll() is None, f"serve exited with {api.returncode}:\n{log_path.read_text()[-3000:]}"
+            assert time.monotonic() < deadline, f"serve did not come up with Chroma frozen:\n{log_path.read_text()[-3000:]}"
+            try:
+                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.3)
+        for path in ("/readyz", "/v1/search?q=docker"):
+            start = time.perf_counter()
+            r = httpx.get(f"{url}{path}", timeout=10)
+            took = time.perf_counter() - start
+            assert r.status_code == 503, (path, r.text)
+            assert took < 3, f"{path} took {took:.1f} s"
+        ready = httpx.get(f"{url}/readyz", timeout=10).json()
+        assert "not reachable" in ready["reason"] and "could not load" in ready["reason"], ready
+
+        os.kill(server.pid, signal.SIGCONT)
+        frozen = False
+        deadline = time.monotonic() + 120
+        while httpx.get(f"{url}/readyz", timeout=10).status_code != 200:
+            assert api.poll() is None, log_path.read_text()[-3000:]
+            assert time.monotonic() < deadline, f"never ready after Chroma came back:\n{log_path.read_text()[-3000:]}"
+            time.sleep(0.5)
+        hits = httpx.get(f"{url}/v1/search", params={"q": "containers and images"}, timeout=10)
+        assert hits.status_code == 200 and hits.json()[0]["doc_id"] in ("docker", "docker_docs"), hits.text
+    finally:
+        if frozen:
+            os.kill(server.pid, signal.SIGCONT)
+        stop(api)
+        stop(server)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
@@ -49,13 +50,48 @@ TAGS = [
 
 @asynccontextmanager
 async def lifespan(app: FastAPI):
-    """Load the Advisor (model, index, knowledge) once, unless one was handed in."""
+    """Load the Advisor (model, index, knowledge) once, unless one was handed in.
+
+    If the Chroma server does not answer (dead, or frozen: every Chroma call is bounded by
+    RESKILL_CHROMA_TIMEOUT_S), start-up does not wait for it: the API comes up, /healthz answers,
+    /readyz and the routes answer 503 with the reason, and the load is retried in the background."""
     if app.state.advisor is None:
-        app.state.advisor = await run_in_threadpool(_load, app.state.settings)
-        _warm_in_background(app)
-    if app.state.freshness is None:
+        if await run_in_threadpool(_try_load, app):
+            _warm_in_background(app)
+        else:
+            _load_in_background(app)
+    if app.state.freshness is None and app.state.advisor is not None:
         app.state.freshness = Freshness(app.state.advisor)
     yield
+
+
+def _try_load(app: FastAPI) -> bool:
+    """Load the Advisor into ``app.state``; False (and the reason kept) if Chroma is unreachable."""
+    from retrieval.index import IndexUnavailable
+
+    try:
+        adv = _load(app.state.settings)
+    except IndexUnavailable as exc:
+        app.state.load_error = str(exc)
+        logging.getLogger("reskill.api").warning("not loaded: %s; retrying in the background", exc)
+        return False
+    app.state.freshness = Freshness(adv)
+    app.state.advisor = adv
+    app.state.load_error = None
+    return True
+
+
+def _load_in_background(app: FastAPI) -> None:
+    retry_s = float(getattr(app.state.settings, "reindex_retry_s", 2.0))
+
+    def work() -> None:
+        while app.state.advisor is None:
+            time.sleep(retry_s)
+            if _try_load(app):
+                logging.getLogger("reskill.api").info("loaded once the Chroma server answered")
+                _warm_in_background(app)
+
+    threading.Thread(target=work, name="load-retry", daemon=True).start()
 
 
 def _warm_in_background(app: FastAPI) -> None:
@@ -99,6 +135,7 @@ def create_app(settings: Settings | None = None, advisor: Advisor | None = None)
     app.state.freshness = Freshness(advisor) if advisor is not None else None
     app.state.openapi_roles = None
     app.state.warming = set()
+    app.state.load_error = None
 
     errors.install(app)
     for module in (routes_ops, routes_advice, routes_knowledge, routes_openai):

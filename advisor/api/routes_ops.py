@@ -50,7 +50,9 @@ def healthz():
 def readyz(request: Request):
     adv = request.app.state.advisor
     if adv is None:
-        return _not_ready(Readiness(status="not ready", reason="the advisor is still loading"))
+        why = getattr(request.app.state, "load_error", None)
+        reason = f"the advisor could not load ({why}); retrying" if why else "the advisor is still loading"
+        return _not_ready(Readiness(status="not ready", reason=reason))
     if request.app.state.freshness is not None:
         request.app.state.freshness.check()
     state = Readiness(
