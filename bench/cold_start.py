@@ -162,37 +162,47 @@ def main() -> None:
         ratio = f"{seconds / fl:6.1f}x floor" if fl else " " * 13
         print(f"{what:<58}{seconds:7.2f} s  {ratio}  ({load()}){extra}", flush=True)
 
+    def floor_now() -> float:
+        """The floor measured just before a figure: the load of this shared machine changes by the minute."""
+        f = floor(base)
+        return f["chromadb"] + f["embedder"] + f["query"]
+
     line("python -c pass", python_pass(base))
     f = floor(base)
-    fl = f["chromadb"] + f["embedder"] + f["query"]
     line("import chromadb", f["chromadb"])
     line(f"embedder load ({backend})", f["embedder"])
     line("one query embedding", f["query"])
-    line("floor = import chromadb + embedder load + one query", fl)
+    line("floor = import chromadb + embedder load + one query", f["chromadb"] + f["embedder"] + f["query"])
+    print("# each figure below is followed by its ratio to a floor measured just before it")
 
     warm = temp_data_dir()
     env = dict(base, RESKILL_DATA_DIR=str(warm))
+    fl = floor_now()
     took, _ = cli(["index"], env)
     line("fresh data dir: `reskill index` (builds the index)", took, fl)
-    took, rss = cli(["ask", QUESTION], env)
-    line("warm: `reskill ask` to the printed answer", took, fl, f"  peak RSS {rss:.2f} GB")
-    took, rss = cli(["ask", QUESTION], env)
-    line("warm: `reskill ask` again", took, fl, f"  peak RSS {rss:.2f} GB")
+    for what in ("warm: `reskill ask` to the printed answer", "warm: `reskill ask` again"):
+        fl = floor_now()
+        took, rss = cli(["ask", QUESTION], env)
+        line(what, took, fl, f"  peak RSS {rss:.2f} GB")
+    fl = floor_now()
     ready, first, rss = serve(env)
     line("warm: `reskill serve` to /readyz 200", ready, fl)
     line("warm: `reskill serve` to the first /v1/chat answer", first, fl, f"  RSS after 21 chats {rss:.2f} GB (was {OLD_RSS_GB} GB for the CLI with torch)")
     if not args.skip_streamlit:
+        fl = floor_now()
         line("warm: `streamlit run app.py` to /_stcore/health", streamlit_health(env), fl)
+        fl = floor_now()
         line("warm: Streamlit app (AppTest) to the first chat answer", streamlit_apptest(env), fl)
 
     if not args.skip_fresh:
         env = dict(base, RESKILL_DATA_DIR=str(temp_data_dir()))
+        fl = floor_now()
         took, rss = cli(["ask", QUESTION], env)
         line("fresh: `reskill ask` (index built first)", took, fl, f"  peak RSS {rss:.2f} GB")
+        fl = floor_now()
         ready, first, _ = serve(dict(base, RESKILL_DATA_DIR=str(temp_data_dir())))
         line("fresh: `reskill serve` to /readyz 200 (index built first)", ready, fl)
         line("fresh: `reskill serve` to the first /v1/chat answer", first, fl)
-
 
 if __name__ == "__main__":
     main()
