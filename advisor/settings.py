@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     include_external: bool = Field(default=False, description="Also search imported external corpora (ESCO).")
 
     top_k: int = Field(default=5, ge=1, le=50)
-    chunk_chars: int = Field(default=1200, ge=200, le=8000)
+    chunk_chars: int = Field(default=600, ge=200, le=8000, description="Longest chunk; a longer section is split at paragraph breaks (see retrieval/chunking.py).")
 
     llm: str = Field(default="grounded", description="'grounded' (no LLM), 'local' (SmolLM2) or 'provider:model'.")
     llm_timeout_s: float = Field(default=60.0, gt=0)

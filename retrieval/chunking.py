@@ -3,6 +3,14 @@
 A chunk never crosses a ``##`` heading; a long section is split at paragraph
 breaks. Every chunk carries its document's metadata and its section heading, so
 a hit can always be traced back to the place it came from.
+
+Chunks are at most ``CHUNK_CHARS`` (600) characters. A paragraph added to a section then
+lands in a passage of its own size or shares it with one neighbour, instead of being a
+sixth of a whole section's vector: on the real knowledge base, sentences added to six
+skills' "how to learn" sections came first for 9 and in the top three for 11 of 12
+paraphrased questions (1,200 characters: 5 and 9), while the retrieval eval stayed above
+its floors (hit@3 0.992, MRR@10 0.933; 1,200: 0.996, 0.947). Its heading travels with
+every piece (``embedding_text``), so a split section keeps its context.
 """
 
 from __future__ import annotations
@@ -69,7 +77,10 @@ def _split_long(text: str, max_chars: int) -> list[str]:
     return out
 
 
-def chunk_document(doc: Document, max_chars: int = 1200) -> list[Chunk]:
+CHUNK_CHARS = 600
+
+
+def chunk_document(doc: Document, max_chars: int = CHUNK_CHARS) -> list[Chunk]:
     meta = doc.meta
     base = {
         "doc_id": doc.id,
