@@ -37,9 +37,11 @@ from retrieval.lock import hold_writer_lock
 MIN_STATED_SKILLS = 3
 """Below this many skills stated (at level 1 or more), fit and weeks are withheld: they would
 mostly describe the role prior, not the person."""
-PREFERENCE_WEIGHT = 0.05
+PREFERENCE_WEIGHT = 0.1
 """How far one stated preference moves a path in the ranking (in fit units): enough to decide
-between close paths, never enough to outrank a clearly better fit."""
+between close paths; a stated goal counts three (knowledge/lexicon/preferences.yml), so "I want to
+move into ML engineering" ranks that path first unless the other fits far better. Fits themselves
+are never changed, and ``why`` says what moved the order."""
 
 
 class Advisor:

@@ -9,16 +9,17 @@ from pathlib import Path
 THRESHOLDS = {
     "retrieval_hit@3": 0.95,
     "retrieval_mrr@10": 0.90,
-    "dev_band_agreement": 0.62,
-    "dev_skill_precision": 0.80,
-    "dev_skill_recall": 0.80,
+    "dev_band_agreement": 0.70,
+    "dev_skill_precision": 0.82,
+    "dev_skill_recall": 0.83,
 }
 """Floors that fail the suite. The issue's targets are 0.9 band agreement, 0.9 skill precision and
 recall and no negation error; these floors are today's measured figures (a ratchet against
 regressions) until the reading of long resumes reaches those targets. The held-out split is
 reported beside the dev split and never tuned on; its figures are not gated."""
 MAX_NEGATION_ERRORS = 6
-"""Dev-split negated skills read as held, today (target: 0); a ratchet like THRESHOLDS."""
+"""Dev-split negated skills read as held, today (target: 0); a ratchet like THRESHOLDS. The dev
+split grew from 40 to 64 personas (24 written around the ways people say what they lack)."""
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -62,7 +63,7 @@ def persona_metrics(adv, personas: list[dict], failures: list[str], baseline: di
         if not rows:
             continue
         tp = detected = labelled = negation_errors = 0
-        checks = agree = lean_right = leans = old_agree = 0
+        checks = agree = lean_right = leans = old_agree = old_checks = 0
         for p in rows:
             profile = adv.profile(p["text"])
             stated = {s.skill_id: s.level for s in profile.skills if s.source == "stated"}
@@ -94,6 +95,7 @@ def persona_metrics(adv, personas: list[dict], failures: list[str], baseline: di
                     ok = rec.show_numbers and _within(value, band)
                     agree += ok
                     if old is not None:
+                        old_checks += 1
                         old_agree += _within(old["fit" if name == "fit" else "weeks_to_ready"], band)
                     if not ok:
                         failures.append(f"persona {p['id']} {role_id}: {name} {value:.2f} outside {band}"
@@ -106,7 +108,8 @@ def persona_metrics(adv, personas: list[dict], failures: list[str], baseline: di
                     failures.append(f"persona {p['id']}: leans {top}, expected {p['lean']}")
         out.update({
             f"{split}_band_agreement": agree / max(checks, 1),
-            f"{split}_band_agreement_before": old_agree / max(checks, 1) if baseline else float("nan"),
+            # The old model's agreement on the personas it was run on (those with a baseline row).
+            f"{split}_band_agreement_before": old_agree / old_checks if old_checks else float("nan"),
             f"{split}_lean_accuracy": lean_right / max(leans, 1),
             f"{split}_skill_precision": tp / max(detected, 1),
             f"{split}_skill_recall": tp / max(labelled, 1),

@@ -18,7 +18,7 @@ import yaml
 from langchain_core.embeddings import Embeddings
 
 from advisor.models import Extraction, Profile, SkillEvidence
-from advisor.role_prior import prior_seniority, typical_levels
+from advisor.role_prior import background_levels, background_of, prior_seniority, typical_levels
 from knowledge.base import KnowledgeBase, normalise_alias
 from knowledge.document import first_sentence, section_text
 
@@ -34,8 +34,8 @@ _LEVEL_CUES: list[tuple[re.Pattern, int]] = [
     (re.compile(r"\b(confuses? me|confused by|forgot|forgotten|no idea|clueless|(?:i'?ll|i would|i'?d) panic|terrif(?:y|ies|ied) me|scares? me)\b", re.I), 0),
     (re.compile(r"\b(expert|mastery|master|guru|deep expertise|architected|lead(?:ing)? .{0,20}team)\b", re.I), 4),
     (re.compile(r"\b(advanced|strong|proficient|fluent|solid|extensive|deep(?! learning)|very good|excellent|heavy|heavily)\b", re.I), 3),
-    (re.compile(r"\b(daily|every day|everyday|in production|production|a lot|lots of|extensively|(?<!as )well|led|owned|shipped|maintained?|used by)\b", re.I), 3),
-    (re.compile(r"\b(basic|basics|beginner|a little|a bit|little|dabbled|played with|tutorial|tutorials|intro|introductory|(?<!machine )(?<!deep )(?<!reinforcement )learning|novice|rusty|limited|heard of|took an? (?:\w+ )?course|(?<!of )course on|online course|udemy|coursera|that'?s about it|thats about it|nothing (?:more|fancy|amazing|serious))\b", re.I), 1),
+    (re.compile(r"\b(daily|every day|everyday|day to day|day-to-day|all day|second nature|i live in|we live in|in production|production|a lot|lots of|extensively|(?<!as )well|led|owned|shipped|maintained?|used by)\b", re.I), 3),
+    (re.compile(r"\b(basic|basics|beginner|a little|a bit|little|dabbled|played with|tutorial|tutorials|intro|introductory|(?:still|currently|just|i'?m|am|been|started|now|slowly) learning|novice|rusty|limited|heard of|took an? (?:\w+ )?course|(?<!of )course on|online course|udemy|coursera|that'?s about it|thats about it|that'?s it|nothing (?:more|fancy|amazing|serious))\b", re.I), 1),
     (re.compile(r"\b(some|familiar|working knowledge|decent|okay|ok|moderate|intermediate|occasionally|occasional|now and then)\b", re.I), 2),
 ]
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
@@ -53,34 +53,38 @@ _HOURS = re.compile(
 )
 OTHER_ROLE = "other"
 _ROLE_WORDS = {
-    "data_scientist": r"data scientist",
-    "data_analyst": r"data analyst",
+    "data_scientist": r"data scientist|ds",
+    "data_analyst": r"data analyst|(?:product|marketing|financial|finance|pricing|business|operations|insights|commercial|sales|crm) analyst",
     "bi_analyst": r"(?:bi|business intelligence) (?:analyst|developer|engineer)|power ?bi developer|reporting analyst|bi (?:&|and) analytics",
     "mlops_engineer": r"mlops engineer|ml ?ops engineer|(?:ml|machine learning) platform engineer",
     "ml_engineer": r"(?:ml|machine learning) engineer",
     "analytics_engineer": r"analytics engineer",
     "data_engineer": r"data engineer",
     "ai_engineer": r"ai engineer",
-    "other": r"(?:bio)?statistician|actuary|statistical programmer|phd (?:student|candidate|researcher)|postdoc(?:toral researcher)?|research(?:er| scientist)",
+    "other": r"(?:bio)?statistician|actuary|statistical programmer|phd (?:student|candidate|researcher)|(?:finishing|doing|writing up) my phd|postdoc(?:toral researcher)?|research(?:er| scientist)",
 }
-"""Role names as people write them. ``other`` covers roles Reskill has no document for
-(statisticians, actuaries, researchers): no typical levels are assumed for them."""
+"""Role names as people write them. ``other`` covers backgrounds Reskill has no role document for
+(statisticians, actuaries, researchers; ``knowledge/lexicon/backgrounds.yml`` says what is assumed of them)."""
 _CURRENT_ROLE = re.compile(
-    r"(?:\b(?:i am|i'm|im|working as|work as|currently|years? as|yrs as)[ \t]+(?:an?[ \t]+)?(?:\w+[ \t]+){0,2}?|^[^\w\n]*(?:[\w'-]+[ \t]+){0,2}?)("
+    r"(?:\b(?:i am|i'm|im|working as|work as|currently|years? as|yrs as)[ \t]+(?:an?[ \t]+)?(?:\w+[ \t]+){0,2}?|^[^\w\n]*(?:[\w'—–-]+[ \t]+){0,3}?)("
     + "|".join(_ROLE_WORDS.values()) + r")(?!\s+(?:role|path|job)s?\b)",
     re.I | re.M,
 )
-_ROLE_HERE = re.compile(r"\b(" + "|".join(_ROLE_WORDS.values()) + r")\s+here\b", re.I)
+_ROLE_HERE = re.compile(r"\b(" + "|".join(_ROLE_WORDS.values()) + r")\s+here\b|\b((?:finishing|doing|writing up) my phd)\b", re.I)
 """The chat way of saying it: "hiya, data analyst here"."""
-_WANTED_ROLE = re.compile(r"\b(?:want|wants|wanted|like|hope|hoping|plan|planning|become|becoming|move|moving|switch|switching|transition|pivot|into|aspiring|target)\b[^.\n]{0,30}$", re.I)
+_WANTED_ROLE = re.compile(r"\b(?:want|wants|wanted|like|hope|hoping|plan|planning|become|becoming|move|moving|switch|switching|transition|pivot|into|aspiring|target|apply|applying|applied)\b[^.\n]{0,30}$", re.I)
 _ROLE_MENTION = re.compile("|".join(_ROLE_WORDS.values()) + r"|\b(?:analyst|engineer|scientist)s?\b", re.I)
 _PREPOSITION = re.compile(
     r"\b(?:for|at|with|in|on|to|from|during|since|of|by|about|as|last|this|the|our|my|i|we|have|has|had|been|spent|"
     r"years?|months?|weeks?|days?|also|mostly|mainly|lots|lot)\b",
     re.I,
 )
-_NEGATED_AFTER = re.compile(r"^[\s:\-–—=?(]*(?:no|none|never|nope|nada|zero|n/a|not really|not yet|not much|haven'?t|don'?t|do not|doesn'?t)\b", re.I)
+_NEGATED_AFTER = re.compile(r"^[\s:\-–—=?(|]*(?:no|none|never|nope|nada|zero|n/a|not really|not yet|not much|haven'?t|don'?t|do not|doesn'?t|can'?t|cannot)\b", re.I)
 """A negation right after the skill: "kubernetes no", "Kubernetes: never used it", "Python: none"."""
+_DOT_LEADER = re.compile(r"\s*\.{2,}\s*|\s{3,}")
+_ONLY_SUBJECT = re.compile(r"[\s,:;/|()\-–—]*(?:(?:and|or|which|,)\s*)*(?:i|i've|i'd|i'm|i have|i am|we|we've|we have)?\s*(?:honestly|really|just|actually|also|still)?\s*", re.I)
+_NOT_ALONE = re.compile(r"\b(?:else|other|others|more|besides|beyond|apart)\b", re.I)
+"""After "I use Python and don't know much else", the negation is not about Python."""
 _GAP_LABEL = re.compile(r"\b(?:gaps?|missing|lacking|weak(?:er)? (?:spots|areas)|to learn|not yet)\W*$", re.I)
 _ANSWERED = re.compile(r"\?\s*(nope|no|never|none|not really|not yet|zero|nah)\b", re.I)
 _IN_PARENTHESES = re.compile(r"\([^)]*\b(?:basic|basics|beginner|a little|a bit|some|familiar|advanced|expert|strong|daily|\d+\+?\s*(?:years?|yrs?))\b[^)]*\)", re.I)
@@ -120,6 +124,9 @@ class Lexicon:
     usage: re.Pattern
     opinions: re.Pattern
     third_parties: re.Pattern
+    absent_before: re.Pattern
+    absent_after: re.Pattern
+    inline_gap: re.Pattern
     preferences: dict[str, re.Pattern]
     favours: dict[str, str]
     labels: dict[str, str]
@@ -180,13 +187,20 @@ class Lexicon:
 
         prefs = data.get("preferences", {})
         goals = data.get("goals", {})
+        absence_path = path.with_name("absence.yml")
+        absence = yaml.safe_load(absence_path.read_text(encoding="utf-8")) if absence_path.is_file() else {}
         return cls(
             likes=words(data.get("likes")),
             dislikes=words(data.get("dislikes")),
             usage=words(data.get("usage")),
             opinions=words(data.get("opinions")),
+            absent_before=words(absence.get("before_skill")),
+            absent_after=words(absence.get("after_skill")),
+            inline_gap=re.compile(words(absence.get("gap_labels")).pattern + r"\s*:", re.I),
             third_parties=re.compile(
-                words(data.get("third_parties")).pattern + r"\s+(?:\w+ly\s+)?" + words(data.get("third_party_verbs")).pattern, re.I
+                r"(?:" + words(data.get("third_parties")).pattern
+                + r"|\b(?:our|the|my|their)\s+(?:[\w-]+\s+){0,2}?" + words(data.get("third_party_groups")).pattern + r")"
+                + r"\s+(?:\w+ly\s+)?" + words(data.get("third_party_verbs")).pattern, re.I
             ),
             preferences={name: words(p["phrases"]) for name, p in prefs.items()},
             favours={name: p["favours"] for name, p in prefs.items()} | {f"goal_{r}": r for r in goals},
@@ -335,6 +349,10 @@ class SkillExtractor:
 
         for clause, in_gap_list in _clauses(text):
             neg = _clause_negation(clause)
+            if (before := self.lexicon.absent_before.search(clause)) and (neg is None or before.start() < neg.start()):
+                neg = before
+            if (label := self.lexicon.inline_gap.search(clause)) and (neg is None or label.end() < neg.start()):
+                neg = label
             liking = self.lexicon.feeling(clause)
             if liking and not neg and not self.lexicon.usage.search(clause):
                 continue  # "I actually hate dashboards" states a preference, not a skill
@@ -357,13 +375,15 @@ class SkillExtractor:
                         continue
                     # Under a "GAPS" heading a stated level still counts: "SQL: basic" is level 1
                     negated = ((in_gap_list and cue_level is None) or (neg is not None and neg.start() <= at + offset)
-                               or bool(_NEGATED_AFTER.search(segment[end:])))
+                               or bool(_NEGATED_AFTER.search(clause[at + end :]))
+                               or (cue_level is None and self._negated_later(clause, at + end)))
                     if not negated and self.lexicon.theirs(clause, at + offset):
                         continue
                     lvl = 0 if negated else (2 if cue_level is None else cue_level)
                     note(Mention(sid, lvl, " ".join(clause.split()), explicit=negated or cue_level is not None))
                 if not hits and not liking and len(segment.split()) >= 2 and not _ROLE_MENTION.search(segment):
-                    negated = in_gap_list or (neg is not None and neg.start() <= at + len(segment))
+                    negated = (in_gap_list or (neg is not None and neg.start() <= at + len(segment))
+                               or (cue_level is None and self._negated_later(clause, at)))
                     if not negated and self.lexicon.theirs(clause, at):
                         continue
                     level = 0 if negated else (2 if cue_level is None else cue_level)
@@ -378,6 +398,33 @@ class SkillExtractor:
                 note(Mention(match[0], lvl, evidence, explicit))
         return list(found.values())
 
+    def _negated_later(self, clause: str, pos: int) -> bool:
+        """A lack said after the skill: "Power BI is on my list", "Docker I've never used",
+        "Tableau / Power BI: can't say I've done much of either". Only when nothing positive
+        (a usage word, a level cue) comes between, and a plain negation has no skill of its own
+        after it ("Tableau, and never used Docker" negates Docker only)."""
+        rest = clause[pos:]
+        after = self.lexicon.absent_after.search(rest)
+        plain = _NEGATION.search(rest)
+        for m, plain_negation in ((after, False), (plain, True)):
+            if m is None:
+                continue
+            between = rest[: m.start()]
+            if self.lexicon.usage.search(between) or _segment_level(between) is not None:
+                continue
+            if plain_negation:
+                # only right after the names: "Docker I've never used", "X and Y, which I've never done"
+                spoken = between
+                for start, end, _ in reversed(self.find(between)):
+                    spoken = spoken[:start] + spoken[end:]
+                if not _ONLY_SUBJECT.fullmatch(spoken):
+                    continue
+                tail = re.sub(r"\([^)]*\)?", " ", rest[m.end() :])
+                if self.find(tail) or _NOT_ALONE.search(tail):
+                    continue
+            return True
+        return False
+
     def extract(self, text: str, role_prior: bool = True) -> Profile:
         """A profile holding only what the text states (``model_fields_set`` says which fields).
 
@@ -390,12 +437,17 @@ class SkillExtractor:
             fields["years_experience"] = years
         if (hours := weekly_hours(text)) is not None:
             fields["weekly_hours"] = hours
-        if role := current_role(text):
+        if seniority := _current_seniority(text):
+            fields["current_seniority"] = seniority
+        if said := _current_role_said(text):
+            role = _role_of(said)
             fields["current_role"] = None if role == OTHER_ROLE else role
+            if role == OTHER_ROLE and (background := background_of(self.kb, said)):
+                fields["background"] = background
         typical = {}
         if role_prior:
-            draft = Profile(**{k: v for k, v in fields.items() if k in ("years_experience", "current_role")})
-            typical = typical_levels(self.kb, draft.current_role, prior_seniority(draft))
+            draft = Profile(**{k: v for k, v in fields.items() if k in ("years_experience", "current_role", "background", "current_seniority")})
+            typical = typical_levels(self.kb, draft.current_role, prior_seniority(draft)) or background_levels(self.kb, draft.background)
         fields["skills"] = [
             SkillEvidence(
                 skill_id=m.skill_id,
@@ -455,13 +507,40 @@ class SkillExtractor:
 def current_role(text: str) -> str | None:
     """The role the person holds now ("I'm a data scientist", a resume headline, "4 years as
     a Power BI developer"), not one they want ("I want to become an ML engineer")."""
-    matches = sorted([*_CURRENT_ROLE.finditer(text), *_ROLE_HERE.finditer(text)], key=lambda m: m.start(1))
-    for m in matches:
-        if _WANTED_ROLE.search(text[max(0, m.start(1) - 40) : m.start(1)]):
-            continue
-        said = m.group(1).lower()
-        return next(r for r, p in _ROLE_WORDS.items() if re.fullmatch(p, said, re.I))
+    said = _current_role_said(text)
+    return _role_of(said) if said else None
+
+
+def _current_role_said(text: str) -> str | None:
+    said = [(m.start(g), m.group(g)) for m in [*_CURRENT_ROLE.finditer(text), *_ROLE_HERE.finditer(text)]
+            for g in range(1, (m.re.groups or 1) + 1) if m.group(g)]
+    for start, name in sorted(said):
+        if not _WANTED_ROLE.search(text[max(0, start - 40) : start]):
+            return name.lower()
     return None
+
+
+_SENIORITY_WORDS = {"junior": r"junior|jr\.?|entry[- ]level|graduate", "mid": r"mid[- ]level|mid", "senior": r"senior|sr\.?|lead|staff|principal"}
+_SENIORITY = re.compile(
+    r"\b(" + "|".join(_SENIORITY_WORDS.values()) + r")[ \t]+(?:[\w-]+[ \t]+)?(?:" + "|".join(_ROLE_WORDS.values()) + r")\b"
+    r"|\b(?:" + "|".join(_ROLE_WORDS.values()) + r")[ \t]*\((" + "|".join(_SENIORITY_WORDS.values()) + r")\)",
+    re.I,
+)
+
+
+def _current_seniority(text: str) -> str | None:
+    """"Senior data scientist", "mid-level DS", "Data scientist (junior)": the seniority the person
+    holds now, which sets the role prior's levels before years do."""
+    for m in _SENIORITY.finditer(text):
+        if _WANTED_ROLE.search(text[max(0, m.start() - 40) : m.start()]):
+            continue
+        said = (m.group(1) or m.group(2)).lower()
+        return next(k for k, p in _SENIORITY_WORDS.items() if re.fullmatch(p, said, re.I))
+    return None
+
+
+def _role_of(said: str) -> str:
+    return next(r for r, p in _ROLE_WORDS.items() if re.fullmatch(p, said, re.I))
 
 
 def _clause_negation(clause: str) -> re.Match | None:
@@ -489,6 +568,7 @@ def _clauses(text: str):
         if _HEADING.match(stripped):
             in_gap = False
         line = _ANSWERED.sub(r" \1", line)  # "Docker? nope" is one statement
+        line = _DOT_LEADER.sub(" | ", line)  # "Kubernetes ........ no" is one table row
         for clause in _CLAUSE.split(line):
             if clause.strip():
                 yield clause.strip(), in_gap

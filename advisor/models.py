@@ -40,6 +40,13 @@ class Profile(BaseModel):
     years_experience: Annotated[float, Field(ge=0, le=60)] | None = None
     weekly_hours: Annotated[float, Field(gt=0, le=80)] = 6
     current_role: str | None = "data_scientist"
+    current_seniority: Seniority | None = None
+    """The seniority the person holds now, when they say it ("senior data scientist"); the role
+    prior uses it before years of experience. ``seniority`` is the level of the job they aim for."""
+    background: str | None = None
+    """When the current role has no role document: a background from
+    ``knowledge/lexicon/backgrounds.yml`` (statistician, actuary, researcher), whose modest typical
+    levels are the prior instead of a data scientist's."""
     target_roles: list[str] = []
     seniority: Seniority = "mid"
     preferences: list[str] = []

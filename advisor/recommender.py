@@ -37,6 +37,9 @@ from where the person stands; a member already started is usually the cheapest."
 ASSUMED_CREDIT = 0.7
 """A requirement met only by an *assumed* level (the role prior) earns 70% of its weight in fit:
 what the person has not confirmed is less certain than what they said. Hours are unaffected."""
+PLUS_WEIGHT = 0.5
+"""A plus requirement counts half its importance in fit: it raises fit, but a person who meets
+every core requirement and none of the plus ones is most of the way to the job."""
 MAX_STAGES = 6
 STAGE_WEEKS = 8
 _CATEGORY_LABEL = {
@@ -96,12 +99,13 @@ class Recommender:
         seniority = seniority or profile.seniority
         levels = profile.levels()
         sources = {s.skill_id: s.source for s in profile.skills}
-        total = sum(r.importance for r in role.requirements)
+        weight = {id(r): r.importance * (PLUS_WEIGHT if r.need == "plus" else 1.0) for r in role.requirements}
+        total = sum(weight.values())
         earned, matched, transferable, gap_rows = 0.0, [], [], []
         for req in role.requirements:
             st = self.standing(req, levels, seniority)
             credit = ASSUMED_CREDIT if sources.get(st.best) == "assumed" else 1.0
-            earned += credit * req.importance * min(st.have, st.need) / st.need
+            earned += credit * weight[id(req)] * min(st.have, st.need) / st.need
             sid = st.best if st.have >= st.need or st.have > 0 else st.to_learn
             row = SkillMatch(skill_id=sid, name=self.skills[sid].title, current_level=st.have, required_level=st.need,
                              importance=req.importance, need=req.need, group=req.name, source=sources.get(sid, "stated"))

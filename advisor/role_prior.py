@@ -15,13 +15,21 @@ switches the assumption off; implications still apply.
 
 from __future__ import annotations
 
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
 from advisor.models import Extraction, Profile, SkillEvidence
 from knowledge.base import KnowledgeBase
 from knowledge.schema import Seniority
 
 
 def prior_seniority(profile: Profile) -> Seniority:
-    """The seniority to assume the person has in their *current* role, from their years."""
+    """The seniority to assume the person has in their *current* role: as they said it
+    ("senior data scientist"), else from their years."""
+    if profile.current_seniority:
+        return profile.current_seniority
     years = profile.years_experience
     if years is None:
         return "mid"
@@ -39,6 +47,37 @@ def typical_levels(kb: KnowledgeBase, role_id: str | None, seniority: Seniority)
         for sid in req.members[:1]:  # a group's typical holder knows its first (most asked) member
             levels[sid] = max(levels.get(sid, 0), req.level_for(seniority))
     return {s: lvl for s, lvl in levels.items() if lvl > 0}
+
+
+@lru_cache(maxsize=8)
+def _backgrounds(path: Path, mtime: float) -> dict[str, dict]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    return (data or {}).get("backgrounds", {})
+
+
+def backgrounds(kb: KnowledgeBase) -> dict[str, dict]:
+    """``knowledge/lexicon/backgrounds.yml``: backgrounds without a role document; unknown skill
+    ids in it are an error that names the file, the background and the id."""
+    path = kb.root / "lexicon" / "backgrounds.yml"
+    found = _backgrounds(path, path.stat().st_mtime if path.is_file() else 0.0)
+    for name, b in found.items():
+        unknown = sorted(set(b.get("typical", {})) - set(kb.skills))
+        if unknown:
+            raise ValueError(f"{path}: background '{name}' names unknown skill id(s) {', '.join(unknown)}")
+    return found
+
+
+def background_of(kb: KnowledgeBase, said: str) -> str | None:
+    """The background whose words name ``said`` ("pricing actuary" -> actuary)."""
+    said = " ".join(said.lower().split())
+    for name, b in backgrounds(kb).items():
+        if any(said == w or said.endswith(" " + w) or w.endswith(" " + said) for w in b.get("words", [])):
+            return name
+    return None
+
+
+def background_levels(kb: KnowledgeBase, background: str | None) -> dict[str, int]:
+    return dict(backgrounds(kb).get(background or "", {}).get("typical", {}))
 
 
 def implied_levels(kb: KnowledgeBase, known: dict[str, int]) -> dict[str, tuple[int, str]]:
@@ -69,16 +108,21 @@ def complete(profile: Profile, kb: KnowledgeBase) -> Profile:
                 evidence=[f"implied by {kb.skills[by].title}"],
             )
     role = kb.roles.get(profile.current_role or "")
-    if profile.role_prior and role is not None:
-        for sid, level in typical_levels(kb, role.id, prior_seniority(profile)).items():
+    if role is not None:
+        prior, title, where = typical_levels(kb, role.id, prior_seniority(profile)), role.title, "role"
+    else:
+        background = backgrounds(kb).get(profile.background or "", {})
+        prior, title, where = dict(background.get("typical", {})), background.get("title"), "background"
+    if profile.role_prior:
+        for sid, level in prior.items():
             if sid in levels or sid not in kb.skills or (sid in added and added[sid].level >= level):
                 continue
             added[sid] = SkillEvidence(
                 skill_id=sid, name=kb.skills[sid].title, level=level, source="assumed",
-                evidence=[f"assumed from your role ({role.title}): confirm or correct"],
+                evidence=[f"assumed from your {where} ({title}): confirm or correct"],
             )
     skills = stated + sorted(added.values(), key=lambda s: s.skill_id)
-    return profile.model_copy(update={"skills": skills, "extraction": describe(skills, role.title if role else None)})
+    return profile.model_copy(update={"skills": skills, "extraction": describe(skills, title)})
 
 
 def describe(skills: list[SkillEvidence], role_title: str | None) -> Extraction:

@@ -248,3 +248,35 @@ def test_merge_function_keeps_unstated_fields():
     update = Profile(skills=[SkillEvidence(skill_id="sql", level=3, evidence=["b"])])
     merged = merge(base, update)
     assert merged.weekly_hours == 9 and merged.skills[0].level == 3 and merged.skills[0].evidence == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    "text, absent",
+    [
+        ("Power BI is on my list", "power_bi"),
+        ("SQL is a black box to me, all our data is HDF5 files", "sql"),
+        ("Terraform I know only by name", "infrastructure_as_code"),
+        ("Docker | none\nKubernetes ........ no", "kubernetes"),
+        ("Docker | none\nKubernetes ........ no", "docker"),
+        ("I'd be lying if I said I knew DAX", "dax"),
+        ("apart from Power BI and Tableau, which I've never done, I feel ok on the BI side", "tableau"),
+        ("- Tableau / Power BI: can't say I've done much of either, ever", "tableau"),
+        ("our ML engineers deploy everything on Kubernetes, i hand them a checkpoint", "kubernetes"),
+        ("Machine learning I've only read about", "machine_learning_fundamentals"),
+    ],
+)
+def test_the_ways_people_say_they_lack_a_skill(real_advisor, text, absent):
+    assert levels(real_advisor, text).get(absent, 0) == 0
+
+
+def test_a_negation_about_something_else_does_not_reach_back(real_advisor):
+    assert levels(real_advisor, "- GKE cluster for the custom model servers that don't fit Vertex")["kubernetes"] >= 2
+    assert levels(real_advisor, "I use Python daily and don't know much else")["python"] >= 2
+    assert levels(real_advisor, "I built dashboards in Tableau and never used Docker")["tableau"] >= 2
+
+
+def test_a_background_and_the_seniority_people_say(real_advisor):
+    p = real_advisor.profile("To whom it may concern, I'm a biostatistician with nine years in public health")
+    assert p.current_role is None and p.background == "biostatistician" and p.years_experience == 9
+    assert real_advisor.profile("SENIOR DATA SCIENTIST, grocery chain").current_seniority == "senior"
+    assert real_advisor.profile("I'm applying for the Senior BI Analyst role; data scientist for 3 years").current_seniority is None

@@ -32,10 +32,12 @@ def profile(hours: float = 6, seniority: str = "mid", role: str | None = None, *
 
 
 def by_hand(kb, role_id: str, levels: dict[str, int], seniority: str = "mid") -> float:
-    """Fit recomputed straight from the role document: a group counts its best member."""
+    """Fit recomputed straight from the role document: a group counts its best member, a plus
+    requirement half its importance."""
     reqs = kb.roles[role_id].requirements
-    total = sum(r.importance for r in reqs)
-    got = sum(r.importance * min(max(levels.get(m, 0) for m in r.members), r.level_for(seniority)) / r.level_for(seniority) for r in reqs)
+    weight = {id(r): r.importance * (0.5 if r.need == "plus" else 1) for r in reqs}
+    total = sum(weight.values())
+    got = sum(weight[id(r)] * min(max(levels.get(m, 0) for m in r.members), r.level_for(seniority)) / r.level_for(seniority) for r in reqs)
     return got / total
 
 
@@ -310,3 +312,30 @@ def test_compare_side_by_side(advisor):
     assert all(p.outlook for p in comp.paths)
     assert all(h.kind == "market" for p in comp.paths for h in p.outlook)
     assert "weeks to ready to apply" in comp.summary
+
+
+def test_a_background_without_a_role_document_has_its_own_modest_prior(tmp_path):
+    from advisor.role_prior import backgrounds
+
+    p = complete(Profile(current_role=None, background="statistician", skills=[]), REAL)
+    assumed = {s.skill_id: s.level for s in p.skills if s.source == "assumed"}
+    assert assumed["statistics"] == 3 and "python" not in assumed and "power_bi" not in assumed
+    assert all("statistician" in s.evidence[0] for s in p.skills if s.source == "assumed")
+    assert not [s for s in complete(Profile(current_role=None, skills=[]), REAL).skills if s.source == "assumed"]
+    import shutil
+
+    root = tmp_path / "kb"
+    shutil.copytree(REAL_KB, root)
+    (root / "lexicon" / "backgrounds.yml").write_text("backgrounds:\n  x:\n    words: [x]\n    typical: {no_such_skill: 2}\n")
+    with pytest.raises(ValueError, match="background 'x' names unknown skill id.*no_such_skill"):
+        backgrounds(load_knowledge(root))
+
+
+def test_plus_requirements_count_half_in_fit():
+    rec = Recommender(REAL)
+    core_only = {r.members[0]: r.level_for("mid") for r in REAL.roles["bi_analyst"].requirements if r.need == "core"}
+    fit = rec.fit(profile(**core_only), "bi_analyst")
+    plus = sum(r.importance for r in REAL.roles["bi_analyst"].requirements if r.need == "plus")
+    core = sum(r.importance for r in REAL.roles["bi_analyst"].requirements if r.need == "core")
+    assert fit.fit == pytest.approx(core / (core + 0.5 * plus), abs=1e-3)
+    assert fit.weeks_to_ready == 0
