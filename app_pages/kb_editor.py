@@ -256,5 +256,6 @@ def restore(adv, doc_id: str, version: str, expected_version: str | None) -> Non
         return
     close()
     st.session_state["kb_open"] = doc.id
-    flash(f"Restored '{doc_id}' to version {version} (now saved as version {doc.version}).")
+    same = doc.version == version  # the old bytes written back: the same content, the same version
+    flash(f"Restored '{doc_id}' to version {version}." + ("" if same else f" (Saved as version {doc.version}.)"))
     st.rerun()

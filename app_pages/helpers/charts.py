@@ -12,8 +12,9 @@ ROW = 26
 LABEL_LIMIT = alt.ExprRef("clamp(containerSize()[0] * 0.4, 90, 320)")
 """Pixels for a bar's label: at most 40% of the chart's width, so bars keep room on a phone
 (a fixed 320 px left 20 px of bars at 390 px); a cut label ends in '…' and the tooltip has it whole."""
-AXES = 90
-"""Pixels for the x axis, its title and the legend below a chart."""
+AXES = 150
+"""Pixels for the x axis, its title and the legend below a chart (measured: about 146 in Chromium;
+with less, Vega squeezes the rows until labels overlap and hide)."""
 LEVEL_AXIS = alt.Axis(values=[0, 1, 2, 3, 4], labelExpr="['0 none','1 basic','2 working','3 proficient','4 expert'][datum.value]")
 
 
