@@ -34,7 +34,7 @@ def _load_advisor(settings: Settings, quiet: bool = False, rebuild: bool = False
 
     def progress(done: int, total: int) -> None:
         nonlocal bar
-        if quiet:
+        if quiet and not sys.stderr.isatty():  # a person waiting for an index build sees its progress
             return
         if bar is None:
             bar = tqdm(total=total, desc="embedding", unit="chunk", file=sys.stderr)
