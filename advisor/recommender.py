@@ -73,6 +73,7 @@ class Recommender:
         self.skills = kb.skills
         self.roles = kb.roles
         self._ancestors: dict[str, set[str]] = {}
+        self._named: dict[str, set[str]] = {}
 
     # -- fit -------------------------------------------------------------------------------
     def standing(self, req: Requirement, levels: dict[str, int], seniority: Seniority) -> Standing:
@@ -336,10 +337,13 @@ class Recommender:
                         for word in (w for w in parts if re.fullmatch(r"[A-Z]{2,}", w)):
                             acronyms.setdefault(word, set()).add(sid)
             self._acronyms = {w: ids.pop() for w, ids in acronyms.items() if len(ids) == 1}
+        if text in self._named:  # project ideas come from the skill documents: a small, fixed set
+            return set(self._named[text])
         found = set(self._namer.skills_named(text))
         found |= {self._stems[_stem(w)] for w in re.findall(r"[a-z]+", text.lower()) if _stem(w) in self._stems}
         found |= {self._acronyms[w] for w in re.findall(r"\b([A-Z]{2,})s?\b", text) if w in self._acronyms}
-        return found
+        self._named[text] = found
+        return set(found)
 
 
 def _idea(section: str) -> str:

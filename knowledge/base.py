@@ -26,16 +26,28 @@ class KnowledgeBase:
     docs: dict[str, Document] = field(default_factory=dict)
     errors: list[KnowledgeError] = field(default_factory=list)
 
+    _by_kind: dict = field(default_factory=dict, repr=False, compare=False)
+
     def of_kind(self, kind: str) -> list[Document]:
         return [d for d in self.docs.values() if d.kind == kind]
 
+    def _metas(self, kind: str) -> dict:
+        """id -> front matter of one kind, kept until ``docs`` is replaced or changes size (a
+        recommendation reads these thousands of times)."""
+        key = (kind, id(self.docs), len(self.docs))
+        if key not in self._by_kind:
+            if len(self._by_kind) > 16:
+                self._by_kind.clear()
+            self._by_kind[key] = {d.id: d.meta for d in self.of_kind(kind)}
+        return self._by_kind[key]
+
     @property
     def roles(self) -> dict[str, RoleDoc]:
-        return {d.id: d.meta for d in self.of_kind("role")}
+        return self._metas("role")
 
     @property
     def skills(self) -> dict[str, SkillDoc]:
-        return {d.id: d.meta for d in self.of_kind("skill")}
+        return self._metas("skill")
 
     def referrers(self, doc_id: str) -> list[str]:
         """Ids of the other documents that name ``doc_id`` as a skill, role or prerequisite."""
