@@ -1,5 +1,6 @@
 """Reading a profile out of free text: skills (via the knowledge base's aliases, with an
-embedding fallback), their levels, negations, hours a week, years of experience.
+embedding fallback), their levels, negations and preferences; the other facts (role, seniority,
+years, hours a week) are read by ``advisor.profile_facts``.
 
 The text is cut into clauses at sentence ends and contrast words ("but", "although"),
 and clauses into segments at commas. A negation ("no experience with", "never used")
@@ -18,6 +19,17 @@ import yaml
 from langchain_core.embeddings import Embeddings
 
 from advisor.models import Extraction, Profile, SkillEvidence
+from advisor.profile_facts import (
+    NUMBER,
+    OTHER_ROLE,
+    ROLE_WORDS,
+    current_seniority,
+    number,
+    role_named,
+    role_of,
+    weekly_hours,
+    years_experience,
+)
 from advisor.role_prior import background_levels, background_of, prior_seniority, typical_levels
 from knowledge.base import KnowledgeBase, normalise_alias
 from knowledge.document import first_sentence, section_text
@@ -38,42 +50,8 @@ _LEVEL_CUES: list[tuple[re.Pattern, int]] = [
     (re.compile(r"\b(basic|basics|beginner|a little|a bit|little|dabbled|played with|tutorial|tutorials|intro|introductory|(?:still|currently|just|i'?m|am|been|started|now|slowly) learning|novice|rusty|limited|heard of|took an? (?:\w+ )?course|(?<!of )course on|online course|udemy|coursera|that'?s about it|thats about it|that'?s it|nothing (?:more|fancy|amazing|serious))\b", re.I), 1),
     (re.compile(r"\b(some|familiar|working knowledge|decent|okay|ok|moderate|intermediate|occasionally|occasional|now and then)\b", re.I), 2),
 ]
-_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-                 "ten": 10, "a couple of": 2, "a few": 3, "several": 4}
-_NUMBER = r"(\d+(?:\.\d+)?|" + "|".join(_NUMBER_WORDS) + r")"
-_YEARS_OF = re.compile(_NUMBER + r"\+?\s*(?:years?|yrs?)\s+(?:of\s+)?", re.I)
-_YEARS = re.compile(r"\b" + _NUMBER + r"\+?\s*(?:-\s*\d+\s*)?(?:years?|yrs?)\b", re.I)
-_NOT_EXPERIENCE_BEFORE = re.compile(r"\b(?:within|next|coming|in the next|over the next|by|in)\s+(?:the\s+)?(?:\w+\s+)?$", re.I)
-_NOT_EXPERIENCE_AFTER = re.compile(r"^\s*(?:ago|old|from now|later|time)\b", re.I)
-_EARLIER_JOB = re.compile(r"\b(?:was|were|used to|previously|formerly|before (?:that|this))\b", re.I)
-"""Years of another, earlier job ("I was a teacher for 6 years") or of the future ("within 2-3
-years") are not years of experience in the current role."""
-_HOURS = re.compile(
-    r"(\d+(?:\.\d+)?)\s*(?:-|to)?\s*(?:\d+\s*)?(?:h|hours?|hrs?)\s*(?:a|per|each|every|/|a\s+)\s*(?:week|wk)", re.I
-)
-OTHER_ROLE = "other"
-_ROLE_WORDS = {
-    "data_scientist": r"data scientist|ds",
-    "data_analyst": r"data analyst|(?:product|marketing|financial|finance|pricing|business|operations|insights|commercial|sales|crm) analyst",
-    "bi_analyst": r"(?:bi|business intelligence) (?:analyst|developer|engineer)|power ?bi developer|reporting analyst|bi (?:&|and) analytics",
-    "mlops_engineer": r"mlops engineer|ml ?ops engineer|(?:ml|machine learning) platform engineer",
-    "ml_engineer": r"(?:ml|machine learning) engineer",
-    "analytics_engineer": r"analytics engineer",
-    "data_engineer": r"data engineer",
-    "ai_engineer": r"ai engineer",
-    "other": r"(?:bio)?statistician|actuary|statistical programmer|phd (?:student|candidate|researcher)|(?:finishing|doing|writing up) my phd|postdoc(?:toral researcher)?|research(?:er| scientist)",
-}
-"""Role names as people write them. ``other`` covers backgrounds Reskill has no role document for
-(statisticians, actuaries, researchers; ``knowledge/lexicon/backgrounds.yml`` says what is assumed of them)."""
-_CURRENT_ROLE = re.compile(
-    r"(?:\b(?:i am|i'm|im|working as|work as|currently|years? as|yrs as)[ \t]+(?:an?[ \t]+)?(?:\w+[ \t]+){0,2}?|^[^\w\n]*(?:[\w'—–-]+[ \t]+){0,3}?)("
-    + "|".join(_ROLE_WORDS.values()) + r")(?!\s+(?:role|path|job)s?\b)",
-    re.I | re.M,
-)
-_ROLE_HERE = re.compile(r"\b(" + "|".join(_ROLE_WORDS.values()) + r")\s+here\b|\b((?:finishing|doing|writing up) my phd)\b", re.I)
-"""The chat way of saying it: "hiya, data analyst here"."""
-_WANTED_ROLE = re.compile(r"\b(?:want|wants|wanted|like|hope|hoping|plan|planning|become|becoming|move|moving|switch|switching|transition|pivot|into|aspiring|target|apply|applying|applied)\b[^.\n]{0,30}$", re.I)
-_ROLE_MENTION = re.compile("|".join(_ROLE_WORDS.values()) + r"|\b(?:analyst|engineer|scientist)s?\b", re.I)
+_YEARS_OF = re.compile(NUMBER + r"\+?\s*(?:years?|yrs?)\s+(?:of\s+)?", re.I)
+_ROLE_MENTION = re.compile("|".join(ROLE_WORDS.values()) + r"|\b(?:analyst|engineer|scientist)s?\b", re.I)
 _PREPOSITION = re.compile(
     r"\b(?:for|at|with|in|on|to|from|during|since|of|by|about|as|last|this|the|our|my|i|we|have|has|had|been|spent|"
     r"years?|months?|weeks?|days?|also|mostly|mainly|lots|lot)\b",
@@ -180,7 +158,7 @@ class Lexicon:
 
     @classmethod
     def load(cls, path: Path) -> Lexicon:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        data = _yaml(path)
 
         def words(items) -> re.Pattern:
             return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in sorted(items or ["(?!)"], key=len, reverse=True)) + r")\b", re.I)
@@ -188,7 +166,7 @@ class Lexicon:
         prefs = data.get("preferences", {})
         goals = data.get("goals", {})
         absence_path = path.with_name("absence.yml")
-        absence = yaml.safe_load(absence_path.read_text(encoding="utf-8")) if absence_path.is_file() else {}
+        absence = _yaml(absence_path)
         return cls(
             likes=words(data.get("likes")),
             dislikes=words(data.get("dislikes")),
@@ -210,6 +188,15 @@ class Lexicon:
             goal_weight=int(data.get("goal_weight", 1)),
             case_sensitive=frozenset(data.get("case_sensitive_aliases", [])),
         )
+
+
+def _yaml(path: Path) -> dict:
+    """A lexicon file, parsed with libyaml when present (the store rebuilds the extractor after
+    every write, and the pure-Python parser took tens of milliseconds)."""
+    if not path.is_file():
+        return {}
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}
 
 
 def years_to_level(years: float) -> int:
@@ -437,10 +424,10 @@ class SkillExtractor:
             fields["years_experience"] = years
         if (hours := weekly_hours(text)) is not None:
             fields["weekly_hours"] = hours
-        if seniority := _current_seniority(text):
+        if seniority := current_seniority(text):
             fields["current_seniority"] = seniority
-        if said := _current_role_said(text):
-            role = _role_of(said)
+        if said := role_named(text):
+            role = role_of(said)
             fields["current_role"] = None if role == OTHER_ROLE else role
             if role == OTHER_ROLE and (background := background_of(self.kb, said)):
                 fields["background"] = background
@@ -504,45 +491,6 @@ class SkillExtractor:
         return score
 
 
-def current_role(text: str) -> str | None:
-    """The role the person holds now ("I'm a data scientist", a resume headline, "4 years as
-    a Power BI developer"), not one they want ("I want to become an ML engineer")."""
-    said = _current_role_said(text)
-    return _role_of(said) if said else None
-
-
-def _current_role_said(text: str) -> str | None:
-    said = [(m.start(g), m.group(g)) for m in [*_CURRENT_ROLE.finditer(text), *_ROLE_HERE.finditer(text)]
-            for g in range(1, (m.re.groups or 1) + 1) if m.group(g)]
-    for start, name in sorted(said):
-        if not _WANTED_ROLE.search(text[max(0, start - 40) : start]):
-            return name.lower()
-    return None
-
-
-_SENIORITY_WORDS = {"junior": r"junior|jr\.?|entry[- ]level|graduate", "mid": r"mid[- ]level|mid", "senior": r"senior|sr\.?|lead|staff|principal"}
-_SENIORITY = re.compile(
-    r"\b(" + "|".join(_SENIORITY_WORDS.values()) + r")[ \t]+(?:[\w-]+[ \t]+)?(?:" + "|".join(_ROLE_WORDS.values()) + r")\b"
-    r"|\b(?:" + "|".join(_ROLE_WORDS.values()) + r")[ \t]*\((" + "|".join(_SENIORITY_WORDS.values()) + r")\)",
-    re.I,
-)
-
-
-def _current_seniority(text: str) -> str | None:
-    """"Senior data scientist", "mid-level DS", "Data scientist (junior)": the seniority the person
-    holds now, which sets the role prior's levels before years do."""
-    for m in _SENIORITY.finditer(text):
-        if _WANTED_ROLE.search(text[max(0, m.start() - 40) : m.start()]):
-            continue
-        said = (m.group(1) or m.group(2)).lower()
-        return next(k for k, p in _SENIORITY_WORDS.items() if re.fullmatch(p, said, re.I))
-    return None
-
-
-def _role_of(said: str) -> str:
-    return next(r for r, p in _ROLE_WORDS.items() if re.fullmatch(p, said, re.I))
-
-
 def _clause_negation(clause: str) -> re.Match | None:
     """The first negation that covers what follows it. One right after "Name:" or "Name -"
     ("Version control: none - our SAS programs...") speaks of that name only (``_NEGATED_AFTER``)."""
@@ -589,32 +537,9 @@ def _filler_like(text: str, m: re.Match) -> bool:
     return not re.search(r"\b(?:i|we|i'd|we'd|would|really|do|also|genuinely|actually|still|kinda|quite)\s+$", text[: m.start()], re.I)
 
 
-def weekly_hours(text: str) -> float | None:
-    """Hours a week for learning, when the text states them ("10 hours a week", "6h/week")."""
-    m = _HOURS.search(text)
-    hours = float(m.group(1)) if m else 0.0
-    return hours if 0 < hours <= 80 else None
-
-
-def years_experience(text: str) -> float | None:
-    """The first "N years" that speaks of the person's experience: "4+ years in consumer lending",
-    "a DS (4 yrs)", "For four years at a marketplace", "Seven years building pricing models"."""
-    for m in _YEARS.finditer(text):
-        sentence_start = max(text.rfind(".", 0, m.start()), text.rfind("\n", 0, m.start())) + 1
-        before = text[sentence_start : m.start()]
-        if _NOT_EXPERIENCE_BEFORE.search(before) or _NOT_EXPERIENCE_AFTER.search(text[m.end() :]) or _EARLIER_JOB.search(before):
-            continue
-        return min(_number(m.group(1)), 60)
-    return None
-
-
-def _number(word: str) -> float:
-    return float(_NUMBER_WORDS.get(word.lower(), word) if not word[0].isdigit() else word)
-
-
 def _segment_level(segment: str) -> int | None:
     if m := _YEARS_OF.search(segment):
-        return years_to_level(_number(m.group(1)))
+        return years_to_level(number(m.group(1)))
     for pattern, level in _LEVEL_CUES:
         if pattern.search(segment):
             return level

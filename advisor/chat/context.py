@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from advisor.chat.intents import ROLE_PATTERNS, ABOUT_ME, FIXED, GENERAL_OR_PERSONAL, PERSONAL, WHOLE_PLAN, Reading, other_path, read, roles_in
 from advisor.chat.reading import Reader
 from advisor.errors import BadInput
-from advisor.extraction import weekly_hours
+from advisor.profile_facts import weekly_hours
 from knowledge.document import section_text
 from advisor.models import Comparison, Message, Profile, Recommendation
 from advisor.profile import merge
