@@ -246,3 +246,14 @@ def test_follow_ups_keep_the_subject(real_advisor):
     b.say("How long does it take to learn Docker?")
     a = b.say("what about dbt?")
     assert a.intent == "how_long" and a.citations[0].doc_id == "dbt"
+
+
+def test_a_message_already_merged_into_the_profile_is_acknowledged(real_advisor):
+    """The app merges a message into the sidebar profile before asking: the answer must not say
+    it found nothing in it."""
+    text = "I use Python and pandas daily, SQL at a working level, a little Docker."
+    merged = real_advisor.profile(text)
+    a = real_advisor.ask(text, profile=merged)
+    assert "didn't find" not in a.text
+    if a.intent == "profile_update":
+        assert "already has" in a.text and "Python" in a.text

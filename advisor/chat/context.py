@@ -38,6 +38,9 @@ class TurnContext:
     comparison: Comparison | None = None
     changes: list[str] = field(default_factory=list)
     """What this turn changed in the profile, in words."""
+    known: list[str] = field(default_factory=list)
+    """Skills the message states that the profile already holds at those levels ("Python: level 3"),
+    when the face merged the message into the profile before asking."""
     paths: list[str] = field(default_factory=list)
     """The roles the turn is about (named, else the person's targets, else both paths)."""
     asked: str | None = None
@@ -173,7 +176,8 @@ def build_context(adv, question: str, history: list, profile: Profile | dict | N
         else:
             picked = adv.recommend(current).plan.role_id
             reading = other_path(reading, picked if picked in TARGET_ROLES else TARGET_ROLES[0])
-    ctx = TurnContext(question=question, reading=reading, profile=current, history=messages, changes=changes)
+    known = [] if changes else already_known(adv, question, current)
+    ctx = TurnContext(question=question, reading=reading, profile=current, history=messages, changes=changes, known=known)
     ctx.paths = paths(adv, ctx)
     ctx.also = _second_question(adv, question, reading)
     _retrieve(adv, ctx)
@@ -205,6 +209,13 @@ def absorb(adv, profile: Profile, text: str, reading: Reading) -> Profile:
     if not found.skills and not stated:
         return profile
     return merge(profile, found)
+
+
+def already_known(adv, question: str, profile: Profile) -> list[str]:
+    """Skills the question states that ``profile`` already has at the same level."""
+    have = profile.levels()
+    stated = adv.extractor.extract(question).skills
+    return [f"{s.name}: level {s.level}" for s in stated if have.get(s.skill_id) == s.level]
 
 
 def profile_diff(before: Profile, after: Profile, kb) -> list[str]:

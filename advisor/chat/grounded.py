@@ -296,6 +296,8 @@ class GroundedEngine:
         return " Your fit now: " + "; ".join(parts) + "."
 
     def _profile_update(self, ctx: TurnContext, cites: Citations) -> str:
+        if not ctx.changes and ctx.known:
+            return "Noted; your profile already has " + "; ".join(ctx.known) + "." + self._changed(ctx, cites)
         if not ctx.changes:
             return "Thanks. I didn't find a skill, level or weekly-hours figure in that to update; try e.g. *\"I also know dbt (some)\"* or *\"I have 10 hours a week\"*."
         return "Noted, I've updated your profile: " + "; ".join(ctx.changes) + "." + self._changed(ctx, cites)
