@@ -48,9 +48,9 @@ def _read_long_text() -> None:
         st.session_state["_long_text_error"] = str(exc)
         return
     set_profile(profile)
-    found = len(profile.skills)
+    # No count here: the sidebar says once how many skills came from the text, were implied or assumed.
     st.session_state["_long_text_note"] = (
-        f"Read your text as a resume: {found} skill{'s' if found != 1 else ''} in your profile now (see the sidebar). "
+        "Read your text as a resume: your profile is updated (see the sidebar). "
         "Ask away: for example, which path fits me better?"
     )
 

@@ -69,7 +69,7 @@ def _resource(rid: str) -> str:
 
 
 def _stage(stage: PlanStage) -> None:
-    label = f"Stage {stage.number}: {stage.title} — weeks {stage.start_week:g}–{stage.start_week + stage.weeks:g} · {stage.hours} h"
+    label = f"Stage {stage.number}: {stage.title} — weeks {stage.start_week:g}–{stage.end_week:g} · {stage.hours} h"
     with st.expander(label, expanded=stage.number == 1):
         st.markdown("**Skills**\n\n" + "\n".join(f"- {g.name}: level {g.current_level} → {g.required_level} (~{g.hours} h)" for g in stage.skills))
         if stage.resources:

@@ -62,8 +62,8 @@ def _read_resume(adv) -> None:
         st.session_state["_profile_error"] = str(exc)
         return
     set_profile(profile)
-    found = len(profile.skills)
-    st.session_state["_profile_note"] = f"Read {upload.name}: {found} skill{'s' if found != 1 else ''} in your profile now."
+    # No count here: the caption under the skills says once how many were said, implied or assumed.
+    st.session_state["_profile_note"] = f"Read {upload.name}: your profile is updated."
 
 
 def _fit_summary(adv, profile: Profile) -> None:

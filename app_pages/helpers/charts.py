@@ -105,7 +105,7 @@ def timeline_frame(plan: Plan) -> pd.DataFrame:
             {
                 "stage": f"{s.number}. {s.title}",
                 "start": s.start_week,
-                "end": s.start_week + s.weeks,
+                "end": s.end_week,
                 "weeks": s.weeks,
                 "label": f"{s.weeks:g} wk",
                 "hours": s.hours,
