@@ -41,13 +41,35 @@ class CountingEmbeddings(Embeddings):
         return getattr(self.inner, "stamp", None)
 
 
+class RememberingEmbeddings(Embeddings):
+    """The real model, remembering each text's vector for the rest of the run: several modules index
+    their own copy of the real knowledge base, and the same chunk need not be embedded again."""
+
+    def __init__(self, inner: Embeddings):
+        self.inner = inner
+        self.vectors: dict[str, list[float]] = {}
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        missing = list(dict.fromkeys(t for t in texts if t not in self.vectors))
+        if missing:
+            self.vectors.update(zip(missing, self.inner.embed_documents(missing)))
+        return [self.vectors[t] for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.inner.embed_query(text)
+
+    @property
+    def stamp(self):
+        return getattr(self.inner, "stamp", None)
+
+
 @pytest.fixture(scope="session")
 def embedder() -> Embeddings:
-    """The serving embedder (the ONNX export, made by `make setup`); tests/test_embeddings_onnx.py
-    compares it with the torch model."""
+    """The serving embedder (the ONNX export, made by `make setup`), loaded once per run;
+    tests/test_embeddings_onnx.py compares it with the torch model."""
     from retrieval.embeddings import load_embedder
 
-    return load_embedder(backend="onnx")
+    return RememberingEmbeddings(load_embedder(backend="onnx"))
 
 
 @pytest.fixture(autouse=True)
