@@ -18,6 +18,24 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until_ok(url: str, timeout: float, proc: subprocess.Popen | None = None, interval: float = 0.2) -> bool:
+    """True once ``GET url`` answers 200 within ``timeout`` seconds; False when it never does or
+    ``proc`` exits first."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            return False
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(interval)
+    return False
+
+
 def start_chroma(path: Path, port: int, log=subprocess.DEVNULL, timeout: float = 60) -> subprocess.Popen:
     """A real `chroma run` on 127.0.0.1:port, returned once its heartbeat answers."""
     exe = os.path.join(os.path.dirname(sys.executable), "chroma")

@@ -19,7 +19,7 @@ from retrieval.chunking import chunk_document
 from retrieval.index import IndexUnavailable
 from retrieval.lock import StoreLocked
 
-from tests.helpers import free_port, start_chroma, stop
+from tests.helpers import free_port, start_chroma, stop, wait_until_ok
 
 
 def _script(body: str, settings, kb_dir) -> str:
@@ -182,13 +182,7 @@ def test_killing_the_api_during_knowledge_writes(settings, kb_dir, embedder):
         proc = subprocess.Popen([sys.executable, "-m", "advisor.cli", "serve", "--port", str(port)], env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         url = f"http://127.0.0.1:{port}"
-        for _ in range(600):
-            try:
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
+        wait_until_ok(f"{url}/readyz", 120)
         killed_at = time.time() + rng.uniform(0.3, 1.5)
         with httpx.Client(base_url=url, headers={"X-API-Key": "k"}, timeout=10) as client:
             n = 0
@@ -426,16 +420,10 @@ def test_serve_starts_while_chroma_is_frozen_and_loads_when_it_thaws(kb_dir, tmp
             cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
     try:
-        deadline = time.monotonic() + 120
-        while True:  # the process comes up although Chroma never answers
-            assert api.poll() is None, f"serve exited with {api.returncode}:\n{log_path.read_text()[-3000:]}"
-            assert time.monotonic() < deadline, f"serve did not come up with Chroma frozen:\n{log_path.read_text()[-3000:]}"
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.3)
+        # the process comes up although Chroma never answers
+        assert wait_until_ok(f"{url}/healthz", 120, proc=api, interval=0.3), (
+            f"serve did not come up with Chroma frozen (exit code {api.poll()}):\n{log_path.read_text()[-3000:]}"
+        )
         for path in ("/readyz", "/v1/search?q=docker"):
             start = time.perf_counter()
             r = httpx.get(f"{url}{path}", timeout=10)
