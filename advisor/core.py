@@ -6,9 +6,11 @@ import threading
 from collections.abc import Callable
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from langchain_core.embeddings import Embeddings
-from langchain_core.language_models import BaseChatModel
+if TYPE_CHECKING:  # annotations only: importing langchain_core's chat models costs ~0.8 s at start
+    from langchain_core.embeddings import Embeddings
+    from langchain_core.language_models import BaseChatModel
 
 from advisor.chat.context import build_context
 from advisor.chat.intents import roles_in
