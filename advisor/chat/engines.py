@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from advisor.chat.grounded import GroundedEngine
-from advisor.chat.llm_engine import LLMEngine
-from advisor.llm import LLMUnavailable, make_chat_model
 from advisor.settings import Settings
 from knowledge.base import KnowledgeBase
+
+if TYPE_CHECKING:
+    from advisor.chat.llm_engine import LLMEngine
 
 
 def make_engine(settings: Settings, kb: KnowledgeBase, model=None) -> tuple[GroundedEngine | LLMEngine, str | None]:
@@ -14,6 +17,10 @@ def make_engine(settings: Settings, kb: KnowledgeBase, model=None) -> tuple[Grou
     grounded = GroundedEngine(kb)
     if settings.llm == "grounded" and model is None:
         return grounded, None
+    # imported here: langchain_core's chat models cost ~0.4 s at start, and the grounded engine needs none
+    from advisor.chat.llm_engine import LLMEngine
+    from advisor.llm import LLMUnavailable, make_chat_model
+
     try:
         model = model or make_chat_model(settings.llm, settings.llm_timeout_s)
     except LLMUnavailable as exc:
