@@ -4,6 +4,7 @@ held-out chat evaluation (tests/eval/chat.jsonl) with the thresholds the issue s
 from __future__ import annotations
 
 import collections
+import re
 from pathlib import Path
 
 import numpy as np
@@ -46,7 +47,27 @@ def test_held_out_set_is_never_trained_on_and_written_in_another_voice():
     rows = read_jsonl(EVAL)
     assert len(rows) >= 250 and sum(bool(r["history"]) for r in rows) >= 30
     assert not [r["message"] for r in rows if len(r["message"].split()) >= 4 and r["message"].lower() in trained]
-    assert sum(r["message"][:1].isupper() for r in rows) / len(rows) > 0.95  # full sentences, unlike the training voice
+    formal = [r for r in rows if r.get("voice") != "real"]
+    assert sum(r["message"][:1].isupper() for r in formal) / len(formal) > 0.95  # full sentences, unlike the training voice
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z0-9']+", text.lower()))
+
+
+def test_real_voice_turns_are_not_paraphrased_into_the_training_data():
+    """The rows written as people type (typos, rambling, two options) share the training voice, so
+    they must not share its sentences: no training message has more than 70% of its words (Jaccard) in common with one."""
+    trained = [_words(t) for t, _ in load_examples()]
+    real = [r for r in read_jsonl(EVAL) if r.get("voice") == "real"]
+    assert len(real) >= 20 and {r["type"] for r in real} >= {"resources", "education", "skill_order"}
+    close = []
+    for r in real:
+        w = _words(r["message"])
+        best = max(len(w & t) / len(w | t) for t in trained)
+        if best > 0.7:
+            close.append((r["id"], round(best, 2)))
+    assert not close, close
 
 
 def test_weights_are_cached_by_data_hash_and_reloaded_without_training(embedder, tmp_path, monkeypatch):
