@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from knowledge.document import Document, DocumentInvalid, KnowledgeError, read_document
-from knowledge.injection import refuse_instructions
+from knowledge.injection import FindingsCache, refuse_instructions
 from knowledge.schema import KINDS, RoleDoc, SkillDoc, TransitionDoc
 
 TARGET_ROLES = ("bi_analyst", "ml_engineer")
@@ -73,15 +73,18 @@ def normalise_alias(text: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9+#]+", " ", text.lower()).split())
 
 
-def load_knowledge(root: Path) -> KnowledgeBase:
+def load_knowledge(root: Path, cache_dir: Path | None = None) -> KnowledgeBase:
+    """Every valid document under ``root``; ``cache_dir`` keeps the instruction-like-text scan's
+    findings on disk between processes (see ``knowledge.injection.FindingsCache``)."""
     kb = KnowledgeBase(root=root)
     candidates: dict[str, Document] = {}
+    cache = FindingsCache(cache_dir) if cache_dir is not None else None
     for path in sorted(root.rglob("*.md")):
         if path.name.lower() == "readme.md" or any(p.startswith(".") for p in path.relative_to(root).parts):
             continue
         try:
             doc = read_document(path, root)
-            refused, writing = _own_checks(doc)
+            refused, writing = _own_checks(doc, cache)
             if refused:  # instruction-like text keeps a document out of every answer
                 raise DocumentInvalid(refused)
         except DocumentInvalid as exc:
@@ -93,6 +96,8 @@ def load_knowledge(root: Path) -> KnowledgeBase:
             continue
         candidates[doc.id] = doc
         kb.errors.extend(writing)  # reported, the document still loads
+    if cache is not None:
+        cache.save()
     alias_errors = _alias_errors(candidates)
     kb.errors.extend(alias_errors)
     for err in alias_errors:
@@ -112,14 +117,14 @@ def load_knowledge(root: Path) -> KnowledgeBase:
 _CHECKED: dict[tuple, tuple[list[KnowledgeError], list[KnowledgeError]]] = {}
 
 
-def _own_checks(doc: Document) -> tuple[list[KnowledgeError], list[KnowledgeError]]:
+def _own_checks(doc: Document, cache: FindingsCache | None = None) -> tuple[list[KnowledgeError], list[KnowledgeError]]:
     """The checks of one document alone (instruction-like text, how it is written), remembered
     by path, version and date: the whole knowledge base is re-read after every write."""
     key = (doc.path, doc.version, dt.date.today())
     got = _CHECKED.get(key)
     if got is None:
         try:
-            refuse_instructions(doc)
+            refuse_instructions(doc, cache)
             refused = []
         except DocumentInvalid as exc:
             refused = exc.errors

@@ -9,8 +9,12 @@ indexed nor cited, and ``reskill validate`` reports it) and the store refuses to
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
-from dataclasses import dataclass
+import tempfile
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlparse
@@ -128,17 +132,106 @@ def _text_fields(doc: Document) -> list[tuple[str, str]]:
     return out
 
 
+SCANNER_FILES = (Path(__file__), Path(__file__).parent / "schema.py")
+"""The code a scan's findings depend on besides the rules (this scanner, and the schema that
+decides which front-matter fields are text): part of the on-disk cache's key."""
+
+
+def rules_key(path: Path = RULES_FILE) -> str:
+    """Hash of the rule set's file and of :data:`SCANNER_FILES`: a change to either makes every
+    cached finding stale."""
+    h = hashlib.sha256()
+    for p in (Path(path), *SCANNER_FILES):
+        h.update(p.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
+class FindingsCache:
+    """Findings per scanned content, kept in ``directory`` (the data dir's cache folder): a
+    process that loads an unchanged knowledge base reads them instead of scanning ~1 MB of text
+    again (about a second at every start). Keys are documents' content hashes (their version), in
+    a file named by :func:`rules_key`: a changed document, rule set, scanner or schema is scanned
+    afresh. Writes are atomic; a cache that cannot be read or written is ignored."""
+
+    MAX_ENTRIES = 5000
+
+    def __init__(self, directory: Path, rules_path: Path = RULES_FILE):
+        self.directory = Path(directory)
+        self.path = self.directory / f"injection-{rules_key(rules_path)}.json"
+        self._data: dict[str, list[dict]] | None = None
+        self._new = 0
+        self._used: set[str] = set()
+        self.hits = 0
+
+    def _entries(self) -> dict[str, list[dict]]:
+        if self._data is None:
+            try:
+                data = json.loads(self.path.read_text(encoding="utf-8"))
+                self._data = data if isinstance(data, dict) else {}
+            except (OSError, ValueError):
+                self._data = {}
+        return self._data
+
+    def get(self, key: str) -> list[Finding] | None:
+        got = self._entries().get(key)
+        self._used.add(key)
+        if not isinstance(got, list):
+            return None
+        try:
+            found = [Finding(**f) for f in got]
+        except TypeError:
+            return None
+        self.hits += 1
+        return found
+
+    def put(self, key: str, findings: list[Finding]) -> None:
+        self._entries()[key] = [asdict(f) for f in findings]
+        self._used.add(key)
+        self._new += 1
+
+    def save(self) -> None:
+        """Write the cache if anything was added, and remove the files of other rule sets. Past
+        :data:`MAX_ENTRIES` (old versions of edited documents), only the keys this object read or
+        added are kept."""
+        if not self._new:
+            return
+        data = self._entries()
+        if len(data) > self.MAX_ENTRIES:
+            data = {k: v for k, v in data.items() if k in self._used}
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".injection-", suffix=".tmp", dir=self.directory)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(data, f, ensure_ascii=False)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, self.path)
+            for old in self.directory.glob("injection-*.json"):
+                if old != self.path:
+                    old.unlink(missing_ok=True)
+        except OSError:
+            pass
+        self._new = 0
+
+
 _SCANNED: dict[tuple[str, str], list[Finding]] = {}
 
 
-def scan_document(doc: Document) -> list[Finding]:
+def scan_document(doc: Document, cache: FindingsCache | None = None) -> list[Finding]:
     """Findings for one document, remembered by its content hash: a knowledge base is loaded on
-    every write, and only the documents that changed are scanned again."""
+    every write, and only the documents that changed are scanned again. With ``cache``, findings
+    are also read from and added to the on-disk cache (see :class:`FindingsCache`)."""
     key = (doc.path, doc.version)
     if key not in _SCANNED:
         if len(_SCANNED) > 5000:
             _SCANNED.clear()
-        _SCANNED[key] = _scan(doc)
+        if cache is None:
+            _SCANNED[key] = _scan(doc)
+        else:
+            found = cache.get(doc.version)
+            if found is None:
+                found = _scan(doc)
+                cache.put(doc.version, found)
+            _SCANNED[key] = found
     return _SCANNED[key]
 
 
@@ -150,11 +243,11 @@ def _scan(doc: Document) -> list[Finding]:
     return findings
 
 
-def injection_errors(doc: Document) -> list[KnowledgeError]:
+def injection_errors(doc: Document, cache: FindingsCache | None = None) -> list[KnowledgeError]:
     """One error per flagged sentence, naming it, in the shape every other document error has."""
     return [
         KnowledgeError(doc.path, f.field, f'instruction-like text ({f.reason}; rule {f.rule}): "{_short(f.sentence)}"')
-        for f in scan_document(doc)
+        for f in scan_document(doc, cache)
     ]
 
 
@@ -162,8 +255,8 @@ def _short(sentence: str, limit: int = 200) -> str:
     return sentence if len(sentence) <= limit else sentence[: limit - 1] + "…"
 
 
-def refuse_instructions(doc: Document) -> None:
+def refuse_instructions(doc: Document, cache: FindingsCache | None = None) -> None:
     """Raise :class:`DocumentInvalid` naming every flagged sentence of ``doc``."""
-    errors = injection_errors(doc)
+    errors = injection_errors(doc, cache)
     if errors:
         raise DocumentInvalid(errors)

@@ -94,6 +94,8 @@ class KnowledgeStore:
         self.root = Path(root)
         self.on_change = on_change
         self.history_dir = Path(data_dir) / "history"
+        self.cache_dir = Path(data_dir) / "cache"
+        """Findings of the instruction-like-text scan, kept between processes."""
         self.history_dir.mkdir(parents=True, exist_ok=True)
         self.moves_dir = Path(data_dir) / "moves"
         """Write-ahead records of kind changes (a file moving between folders), one per id."""
@@ -145,7 +147,7 @@ class KnowledgeStore:
         cached = self._loaded
         if cached is not None and cached[0] == key:
             return cached[1]
-        kb = load_knowledge(self.root)
+        kb = load_knowledge(self.root, cache_dir=self.cache_dir)
         self._loaded = (key, kb)
         return kb
 

@@ -8,6 +8,7 @@ chat, both streams and compare until fixed).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -116,6 +117,85 @@ def test_links_and_addresses_are_fine_when_they_are_the_documents_sources(tmp_pa
     kb_loaded = load_knowledge(kb)
     assert "docker_docs" not in kb_loaded.docs
     assert any("docker-mirror.example" in e.message for e in kb_loaded.errors)
+
+
+# -- the findings cache on disk (issue 14: a warm start does not scan again) -------------------
+@pytest.fixture
+def fresh_process(monkeypatch):
+    """What a new process starts with: no findings or checks remembered in memory."""
+    import knowledge.base as base
+    import knowledge.injection as injection
+
+    monkeypatch.setattr(injection, "_SCANNED", {})
+    monkeypatch.setattr(base, "_CHECKED", {})
+
+
+def _poison(cache_dir: Path, version: str) -> None:
+    """Put a finding for a clean document's version into the cache file: only a load that reads
+    the cache instead of scanning would refuse that document."""
+    (file,) = cache_dir.glob("injection-*.json")
+    data = json.loads(file.read_text())
+    assert data[version] == []
+    data[version] = [{"rule": "money", "reason": "asks for money", "field": "body", "sentence": "cached finding"}]
+    file.write_text(json.dumps(data))
+
+
+def test_a_warm_load_reads_findings_from_the_cache_and_a_changed_document_is_scanned_again(tmp_path, fresh_process):
+    import knowledge.base as base
+    import knowledge.injection as injection
+
+    kb, cache = tmp_path / "kb", tmp_path / "cache"
+    shutil.copytree(FIXTURE_KB, kb)
+    first = load_knowledge(kb, cache_dir=cache)
+    assert "docker_docs" in first.docs
+    _poison(cache, first.docs["docker_docs"].version)
+    injection._SCANNED.clear(), base._CHECKED.clear()  # a new process
+    warm = load_knowledge(kb, cache_dir=cache)
+    assert "docker_docs" not in warm.docs and any("cached finding" in e.message for e in warm.errors)
+
+    path = kb / "resources/docker_docs.md"
+    path.write_text(path.read_text() + "\nOne more plain sentence about images.\n")
+    changed = load_knowledge(kb, cache_dir=cache)
+    assert "docker_docs" in changed.docs, changed.errors  # new content hash: scanned, found clean
+    path.write_text(path.read_text() + f"\n{ATTACK}\n")
+    attacked = load_knowledge(kb, cache_dir=cache)
+    assert "docker_docs" not in attacked.docs
+    assert any("bank details" in e.message for e in attacked.errors)
+    injection._SCANNED.clear(), base._CHECKED.clear()
+    again = load_knowledge(kb, cache_dir=cache)  # the finding itself comes back from the cache
+    assert [e.message for e in again.errors] == [e.message for e in attacked.errors]
+
+
+def test_a_changed_rule_set_does_not_reuse_cached_findings(tmp_path, fresh_process):
+    from knowledge.injection import RULES_FILE, FindingsCache, rules_key, scan_document
+
+    kb, cache_dir = tmp_path / "kb", tmp_path / "cache"
+    shutil.copytree(FIXTURE_KB, kb)
+    doc = load_knowledge(kb).docs["docker_docs"]
+    old = FindingsCache(cache_dir)
+    old.put(doc.version, [])
+    old.save()
+    assert old.get(doc.version) == [] and FindingsCache(cache_dir).get(doc.version) == []
+
+    rules = tmp_path / "rules.yml"
+    rules.write_text(RULES_FILE.read_text().replace("patterns:", "patterns:\n      - 'docker'", 1))
+    assert rules_key(rules) != rules_key()
+    new = FindingsCache(cache_dir, rules_path=rules)
+    assert new.get(doc.version) is None  # scanned again under the new rules
+    new.put(doc.version, scan_document(doc))
+    new.save()
+    assert [p.name for p in cache_dir.glob("injection-*.json")] == [new.path.name]  # the old rules' file is gone
+
+
+def test_an_unreadable_cache_is_ignored(tmp_path, fresh_process):
+    kb, cache = tmp_path / "kb", tmp_path / "cache"
+    shutil.copytree(FIXTURE_KB, kb)
+    cache.mkdir()
+    from knowledge.injection import FindingsCache
+
+    FindingsCache(cache).path.write_text("{not json")
+    assert "docker_docs" in load_knowledge(kb, cache_dir=cache).docs
+    assert json.loads(FindingsCache(cache).path.read_text())  # rewritten whole
 
 
 # -- every path --------------------------------------------------------------------------------
