@@ -89,12 +89,17 @@ def readable(text: str, kb) -> str:
         doc = kb.docs.get(m.group())
         return doc.title if doc is not None else m.group().replace("_", " ")
 
-    return _ID.sub(title, text)
+    # Web addresses stay as they are ("github.com/DataTalksClub/mlops-zoomcamp", "top_sql").
+    parts = _URL.split(text)
+    return "".join(p if i % 2 else _ID.sub(title, p) for i, p in enumerate(parts))
+
+
+_URL = re.compile(r"(https?://[^\s<>()\[\]]+)")
 
 
 def internal_ids(text: str, kb) -> list[str]:
-    """Document ids written in ``text`` (outside code spans), for checks."""
-    plain = re.sub(r"`[^`]*`", "", text)
+    """Document ids written in ``text`` (outside code spans and web addresses), for checks."""
+    plain = _URL.sub(" ", re.sub(r"`[^`]*`", "", text))
     return [m.group() for m in _ID.finditer(plain) if m.group() in kb.docs]
 
 

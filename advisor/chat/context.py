@@ -7,12 +7,15 @@ follow-ups, and retrieval runs on a standalone version of the question.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass, field, replace
 
+import yaml
+
 from advisor.chat.intents import ROLE_PATTERNS, ABOUT_ME, FIXED, GENERAL_OR_PERSONAL, PERSONAL, WHOLE_PLAN, Reading, other_path, read, roles_in
-from advisor.chat.reading import Reader
+from advisor.chat.reading import READING_DIR, Reader
 from advisor.errors import BadInput
 from advisor.profile_facts import weekly_hours
 from knowledge.document import section_text
@@ -47,6 +50,8 @@ class TurnContext:
     """What the recommender needs to know before it can give figures, when it says so."""
     also: str | None = None
     """The type of a second question in the same message, when there is one."""
+    options: list[str] = field(default_factory=list)
+    """The two options a question weighs ("a cert or a portfolio?"), each answered with its own passage."""
 
     def add_hits(self, hits: list[Hit | None]) -> None:
         seen = {(h.doc_id, h.section, h.snippet) for h in self.hits}
@@ -176,6 +181,9 @@ def build_context(adv, question: str, history: list, profile: Profile | dict | N
         else:
             picked = adv.recommend(current).plan.role_id
             reading = other_path(reading, picked if picked in TARGET_ROLES else TARGET_ROLES[0])
+    if reading.intent in ("skill_order", "portfolio") and options_weighed(question):
+        # "the ckad, or just put a k8s deployment on github?": a certificate weighed against the work.
+        reading = replace(reading, intent="education")
     known = [] if changes else already_known(adv, question, current)
     ctx = TurnContext(question=question, reading=reading, profile=current, history=messages, changes=changes, known=known)
     ctx.paths = paths(adv, ctx)
@@ -372,6 +380,10 @@ def _retrieve(adv, ctx: TurnContext) -> None:
             ctx.add_hits([section(adv, role, "pay", "earn")])
         ctx.add_hits(ranked(adv, q, ["pay_and_compensation"], k=1))
     elif kind == "education":
+        ctx.options = options_weighed(ctx.question)
+        if ctx.options:
+            _certificate_or_portfolio(adv, ctx, q)
+            return
         if re.search(r"certif|\bcerts?\b|exam|pl-?300|ckad|dp-?100", q, re.I):
             ctx.add_hits(search(adv, q, k=2, kind="resource", role=roles[0] if r.roles else None))
         ctx.add_hits(ranked(adv, q, ["degrees_and_credentials"], k=2))
@@ -402,6 +414,8 @@ def _retrieve(adv, ctx: TurnContext) -> None:
         if kind == "skill_order":
             ctx.add_hits(ranked(adv, q, ["which_tool_to_learn_first"], k=1))
         for sid in r.skills[:2]:
+            if kind == "skill_order":  # each option's own case: why it matters for the job
+                ctx.add_hits([section(adv, sid, f"matter for {_target_words(ctx)}", "matter", "why")])
             ctx.add_hits([section(adv, sid, "how to learn", "learn")])
         if not r.skills:
             for role in roles:
@@ -410,17 +424,91 @@ def _retrieve(adv, ctx: TurnContext) -> None:
         for role in roles:
             ctx.add_hits([section(adv, transition_id(ctx, role), "staged plan", "plan")])
     elif kind == "resources":
-        # Resources that build the named skills, most focused first; search only when none do.
-        wanted = set(r.skills)
-        picked = sorted(
-            (d for d in adv.kb.of_kind("resource") if wanted & set(d.meta.skills)),
-            key=lambda d: (-len(wanted & set(d.meta.skills)), len(d.meta.skills), d.meta.effort_hours),
-        )
-        ctx.add_hits([section(adv, d.id, "covers", "what") or adv.retriever.lookup(d.id, q) for d in picked[:4]])
-        if not picked:
-            ctx.add_hits(search(adv, q, k=4, kind="resource", role=roles[0] if r.roles else None))
+        picked = pick_resources(adv, ctx)
+        if picked:
+            top = picked[0].id
+            ctx.add_hits([section(adv, top, "covers", "what"), section(adv, top, "money", "cost")])
+            ctx.add_hits([section(adv, d.id, "covers", "what") or adv.retriever.lookup(d.id, q) for d in picked[1:3]])
+        for sid in r.skills[:1]:  # the skill's own advice on how to learn it, for when no resource fits
+            ctx.add_hits([section(adv, sid, "how to learn", "learn")])
     else:
         ctx.add_hits(search(adv, q, k=3, role=roles[0] if r.roles else None))
+
+
+@functools.cache
+def resource_words() -> tuple[re.Pattern, dict[str, re.Pattern], dict[str, re.Pattern]]:
+    """What a question says about the resource it wants (``knowledge/reading/resource_words.yaml``)."""
+    data = yaml.safe_load((READING_DIR / "resource_words.yaml").read_text(encoding="utf-8"))
+    def one(pats: list[str]) -> re.Pattern:
+        return re.compile("|".join(f"(?:{p})" for p in pats), re.I)
+
+    return one(data["free"]), {kind: one(pats) for kind, pats in data["kinds"].items()}, {o: one(pats) for o, pats in data["options"].items()}
+
+
+def options_weighed(text: str) -> list[str]:
+    """``["certificate", "portfolio"]`` when a question weighs a certificate against showing the work."""
+    named = [o for o, pat in resource_words()[2].items() if pat.search(text)]
+    return named if len(named) == 2 else []
+
+
+def wants_free(text: str) -> bool:
+    return bool(resource_words()[0].search(text))
+
+
+def kinds_asked(text: str) -> list[str]:
+    """The kinds of resource a question names ("books or courses": book, course), in its order."""
+    found = [(m.start(), kind) for kind, pat in resource_words()[1].items() for m in [pat.search(text)] if m]
+    return [kind for _, kind in sorted(found)]
+
+
+def _certificate_or_portfolio(adv, ctx: TurnContext, q: str) -> None:
+    """A certificate weighed against a portfolio: the certificate's own "is it worth it" passage,
+    the portfolio passage of the skill it certifies (else of the move to its role), and the
+    knowledge base's rule for when a certificate is worth its cost."""
+    certs = [h.doc_id for h in search(adv, q, k=10, kind="resource") if adv.kb.docs[h.doc_id].meta.resource_type == "certification"]
+    cert = adv.kb.docs[certs[0]] if certs else None
+    ctx.add_hits([section(adv, "degrees_and_credentials", "certificate worth", "certificate")])
+    if cert is None:
+        ctx.options = []
+        return
+    ctx.add_hits([section(adv, cert.id, "worth", "who", "for?")])
+    named = [s for s in ctx.reading.skills if s in cert.meta.skills] + [s for s in cert.meta.skills if s not in ctx.reading.skills]
+    show = next((h for h in (section(adv, s, "portfolio") for s in named) if h is not None), None)
+    if show is None:
+        role = next((r for r in cert.meta.roles if r in TARGET_ROLES), TARGET_ROLES[0])
+        show = section(adv, transition_id(ctx, role), "portfolio")
+    ctx.add_hits([show])
+
+
+def pick_resources(adv, ctx: TurnContext, n: int = 3) -> list:
+    """The resources that answer a resources question, best first: free ones first when it asks for
+    free, the kinds it names ("a book or a course") first and one of each, those that build more of
+    the named skills, then the ones the question's words and meaning match best."""
+    q = ctx.reading.query or ctx.question
+    wanted = set(ctx.reading.skills)
+    relevance = {}
+    for h in search(adv, q, k=30, kind="resource"):
+        relevance.setdefault(h.doc_id, len(relevance))
+    pool = [d for d in adv.kb.of_kind("resource") if wanted & set(d.meta.skills)] if wanted else []
+    if not pool:
+        pool = [adv.kb.docs[d] for d in relevance if d in adv.kb.docs][:4]
+    free, kinds = wants_free(ctx.question), kinds_asked(ctx.question)
+
+    def key(d):
+        return (
+            free and d.meta.cost == "paid",
+            bool(kinds) and d.meta.resource_type not in kinds,
+            -len(wanted & set(d.meta.skills)),
+            relevance.get(d.id, 99),
+            len(d.meta.skills),
+        )
+
+    ordered = sorted(pool, key=key)
+    # "books or courses": the best of each kind named comes first.
+    firsts = [next((d for d in ordered if d.meta.resource_type == k), None) for k in kinds]
+    lead_ids = list(dict.fromkeys(x.id for x in firsts if x is not None))
+    lead = [adv.kb.docs[i] for i in lead_ids]
+    return (lead + [d for d in ordered if d.id not in lead_ids])[:n]
 
 
 def _recommendation_hits(adv, ctx: TurnContext) -> None:

@@ -8,10 +8,12 @@ Markdown, or ``""`` when the passages it needs were not found (the engine then s
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from advisor.chat.compose import Citations, lead_sentence, paragraphs, passage, readable
-from advisor.chat.context import TurnContext, paths_of
+from advisor.chat.context import TurnContext, kinds_asked, paths_of, wants_free
 from knowledge.base import KnowledgeBase
+from knowledge.links import source_links
 from retrieval.hit import Hit
 
 LEVEL_WORDS = {1: "basic", 2: "working", 3: "proficient", 4: "expert"}
@@ -130,7 +132,32 @@ def answered(kb, hits: list[Hit], cites: Citations, n: int = 2) -> str:
     return "\n\n".join(out)
 
 
+def certificate_or_portfolio(kb, ctx: TurnContext, cites: Citations) -> str:
+    """Both options, each with its own passage, after the rule for choosing between them."""
+    choose = next((h for h in ctx.hits if h.doc_id == "degrees_and_credentials"), None)
+    cert = next((h for h in ctx.hits if h.kind == "resource"), None)
+    show = next((h for h in ctx.hits if "portfolio" in h.section.lower()), None)
+    out = []
+    if choose is not None:
+        out.append(f"**How to choose.** {_quoted(choose, kb, cites)}")
+    if cert is not None:
+        m = kb.docs[cert.doc_id].meta
+        link = where(kb, cert.doc_id, limit=1)
+        out.append(f"**The certificate — {m.title}** ({_facts(m)}). {_quoted(cert, kb, cites)}" + (f" Details: {link}." if link else ""))
+    if show is not None:
+        subject = _short(_title(kb, show.doc_id)) if show.kind == "skill" else "the move"
+        out.append(f"**The portfolio — what to build for {subject}.** {_quoted(show, kb, cites)}")
+    return "\n\n".join(out)
+
+
+def _short(title: str) -> str:
+    """'Advanced SQL (window functions, CTEs, analytical patterns)' -> 'Advanced SQL'."""
+    return re.sub(r"\s*\([^)]*\)", "", title).strip() or title
+
+
 def education(kb, ctx: TurnContext, cites: Citations) -> str:
+    if ctx.options:
+        return certificate_or_portfolio(kb, ctx, cites)
     certs = [h for h in ctx.hits if h.kind == "resource"]
     others = [h for h in ctx.hits if h.kind != "resource"]
     out = []
@@ -278,16 +305,26 @@ def skill_order(kb, ctx: TurnContext, cites: Citations) -> str:
         )
     harder = sa if sa.hours_between(0, 3) > sb.hours_between(0, 3) else sb
     lines = [head, ""]
-    for sid, skill, have in ((a, sa, have_a), (b, sb, have_b)):
-        hit = next(iter(_hits(ctx, sid)), None)
-        lines.append(
-            f"- **{skill.title}**: {skill.hours_between(have, max(2, have))} h to working level (2), "
-            f"{skill.hours_between(have, max(3, have))} h to proficient (3) from your level {have}. {cites.cite(hit)}".rstrip()
+    pair = [(a, sa, have_a), (b, sb, have_b)]
+    if head.startswith(f"Learn {sb.title} first"):
+        pair.reverse()
+    for sid, skill, have in pair:
+        own = _hits(ctx, sid)
+        why = next((h for h in own if "matter" in h.section.lower()), None)
+        hours = (
+            f"{skill.hours_between(have, max(2, have))} h to working level (2), "
+            f"{skill.hours_between(have, max(3, have))} h to proficient (3) from your level {have}"
         )
+        if why is not None:  # each option gets its own case, in its document's words
+            lines += [f"**{skill.title}**: {hours}.", "", _quoted(why, kb, cites), ""]
+        else:
+            lines.append(f"- **{skill.title}**: {hours}. {cites.cite(next(iter(own), None))}".rstrip())
+    if lines[-1] == "":
+        lines.pop()
     lines += ["", f"{harder.title} is the bigger effort overall (more hours to reach proficient)."]
     advice = next((h for h in ctx.hits if h.kind == "market"), None)
     if advice is not None:
-        lines += ["", f"From our sources: {_quoted(advice, kb, cites)}"]
+        lines += ["", f"How to choose, from our sources: {_quoted(advice, kb, cites)}"]
     return "\n".join(lines)
 
 
@@ -307,22 +344,71 @@ def learn_first(kb, ctx: TurnContext, cites: Citations) -> str:
     return "\n\n".join(out)
 
 
+COST_WORDS = {"free": "free", "freemium": "free tier, paid extras", "paid": "paid"}
+KIND_WORDS = {"book": "book", "course": "course", "practice": "practice site", "certification": "certification", "documentation": "documentation"}
+
+
+def where(kb, doc_id: str, limit: int = 3, host: bool = False) -> str:
+    """The resource's web addresses as Markdown links: where to find it (labelled by the site's
+    name with ``host``, where the title is already written beside it)."""
+    doc = kb.docs.get(doc_id)
+    links = source_links(doc.meta)[:limit] if doc is not None else []
+    def label(link) -> str:
+        if host or link.label == doc.meta.title:
+            return re.sub(r"^www\.", "", urlsplit(link.url).netloc)
+        return _link_label(link.label)
+
+    return ", ".join(f"[{label(link)}]({link.url})" for link in links)
+
+
+def _link_label(label: str) -> str:
+    return re.sub(r"[\[\]]", "", label)
+
+
+def _facts(m) -> str:
+    return f"{KIND_WORDS.get(m.resource_type, m.resource_type)}, {m.level}, about {m.effort_hours} hours, {COST_WORDS.get(m.cost, m.cost)}"
+
+
 def resources(kb, ctx: TurnContext, cites: Citations) -> str:
-    lines, seen = [], set()
-    for hit in ctx.hits:
-        doc = kb.docs.get(hit.doc_id)
-        if doc is None or doc.kind != "resource" or doc.id in seen:
-            continue
-        seen.add(doc.id)
-        m = doc.meta
-        what = lead_sentence(passage(hit, kb))
-        lines.append(f"- **{m.title}** ({m.resource_type}, {m.level}, about {m.effort_hours} h, {m.cost}): {what} {cites.cite(hit)}")
-        if len(lines) == 4:
-            break
-    if not lines:
-        return ""
-    about = " and ".join(kb.docs[s].title for s in ctx.reading.skills if s in kb.docs) or "this"
-    return f"Good places to learn {about}:\n\n" + "\n".join(lines)
+    """The best resource in full (what it covers, what it costs, where it is, cited), then one or
+    two others in a line each; free ones first when the question asks for free."""
+    order = list(dict.fromkeys(h.doc_id for h in ctx.hits if h.kind == "resource"))
+    about = next((_short(_title(kb, s)) for s in ctx.reading.skills if s in kb.docs), "this")
+    if not order:
+        learn = next((h for h in ctx.hits if h.kind == "skill"), None)
+        if learn is None:
+            return ""
+        return f"I have no course or book for {about} in the knowledge base; this is how to learn it: {_quoted(learn, kb, cites)}"
+    top = kb.docs[order[0]].meta
+    covers = next(h for h in ctx.hits if h.doc_id == order[0])
+    cost = next((h for h in ctx.hits if h.doc_id == order[0] and h is not covers), None)
+    free = wants_free(ctx.question)
+    if free and top.cost == "paid":
+        head = f"Nothing free in the knowledge base covers {about}; the best fit is **{top.title}** ({_facts(top)})."
+    else:
+        verb = "practise" if "practice" in kinds_asked(ctx.question) else "learn"
+        goal = f"To {verb} {about}{' without paying' if free else ''}, s" if about != "this" else ("For free, s" if free else "S")
+        head = f"{goal}tart with **{top.title}** ({_facts(top)})."
+    kinds = {kb.docs[d].meta.resource_type for d in order}
+    missing = [KIND_WORDS[k] for k in kinds_asked(ctx.question) if k not in kinds and k in KIND_WORDS]
+    if missing:
+        head += f" I have no {' or '.join(missing)} for {about} in the knowledge base."
+    out = [head, "", _quoted(covers, kb, cites)]
+    if cost is not None:
+        out += ["", f"What it costs: {_quoted(cost, kb, cites)}"]
+    link = where(kb, order[0])
+    if link:
+        out += ["", f"Where: {link}."]
+    others = []
+    for doc_id in order[1:3]:
+        m = kb.docs[doc_id].meta
+        hit = next(h for h in ctx.hits if h.doc_id == doc_id)
+        line = f"- **{m.title}** ({_facts(m)}): {lead_sentence(passage(hit, kb))} {cites.cite(hit)}"
+        link = where(kb, doc_id, limit=1, host=True)
+        others.append(line + (f" {link}" if link else ""))
+    if others:
+        out += ["", "Also worth a look:", "", *others]
+    return "\n".join(out)
 
 
 def search(kb, ctx: TurnContext, cites: Citations) -> str:
