@@ -39,8 +39,9 @@ browser:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium not found: the browser test will be skipped (install Debian's chromium to run it)"; fi; }
 
+# No index step first: on a fresh machine the page opens at once and builds the index in the
+# background (progress in the page and here), the chat answering from keyword search meanwhile.
 run: setup
-	$(BIN)/reskill index
 	$(BIN)/streamlit run app.py --server.headless true --server.port $${PORT:-8501}
 
 test: setup-dev embedder

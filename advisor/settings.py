@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     chroma_timeout_s: float = Field(default=5.0, gt=0, le=300, description="Longest wait for one Chroma server call; then 503.")
     reindex_retry_s: float = Field(default=2.0, gt=0, le=600, description="How often the API retries indexing a write that Chroma missed.")
 
+    background_index_min_chunks: int = Field(
+        default=200,
+        ge=0,
+        description="The Streamlit app builds a missing index in the background (chat from keyword search meanwhile) when it has at least this many chunks; smaller builds finish before the page.",
+    )
+
     include_external: bool = Field(default=False, description="Also search imported external corpora (ESCO).")
 
     top_k: int = Field(default=5, ge=1, le=50)

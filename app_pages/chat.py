@@ -10,9 +10,14 @@ from app_pages.helpers.conversation import STARTERS, history_for
 from advisor.errors import BadInput
 from app_pages.helpers.feedback import FeedbackStore
 from advisor.models import Answer
-from app_pages.common import MESSAGES, SESSION_ID, advisor, get_profile, init_state, log, set_profile, show_citations
+from app_pages.common import MESSAGES, SESSION_ID, advisor, get_profile, index_build, init_state, log, set_profile, show_citations
 from app_pages.sidebar import profile_sidebar
 
+if (build := index_build()) is not None:  # a fresh machine: answer from keyword search while the index is built
+    from app_pages.helpers.keyword_chat import keyword_chat
+
+    keyword_chat(build)
+    st.stop()
 adv = advisor()
 init_state()
 LONG_TEXT = "_long_text"  # a message over the length limit, kept until it is read as a resume or dismissed

@@ -160,6 +160,44 @@ class HybridRetriever:
         return to_hit(best, 0.0)
 
 
+class KeywordRetriever:
+    """``search(query, k, kind, role) -> list[Hit]`` by BM25 alone, over the documents' own chunks
+    (no vectors, no Chroma): what the chat answers from while the vector index is being built on a
+    fresh machine. Same chunks, filters and per-document cap as :class:`HybridRetriever`."""
+
+    def __init__(self, docs, chunk_chars: int, max_per_doc: int = 2):
+        from retrieval.chunking import chunk_document
+
+        chunks = [c for d in docs for c in chunk_document(d, chunk_chars)]
+        self._chunks = {c.id: StoredChunk(c.id, c.text, c.metadata) for c in chunks}
+        self._keyword = KeywordIndex(list(self._chunks), [embedding_text(c.text, c.metadata) for c in chunks])
+        self.max_per_doc = max_per_doc
+
+    def __len__(self) -> int:
+        return len(self._chunks)
+
+    def search(self, query: str, k: int = 5, kind: str | None = None, role: str | None = None) -> list[Hit]:
+        allowed = {
+            cid
+            for cid, c in self._chunks.items()
+            if (kind is None or c.metadata.get("kind") == kind) and (role is None or c.metadata.get(f"role_{role}"))
+        }
+        fixes = self._keyword.corrections(query)
+        if fixes:
+            query = f"{query} {' '.join(fixes)}"
+        hits, per_doc = [], defaultdict(int)
+        for cid, score in self._keyword.search(query, allowed, max(40, 4 * k)):
+            chunk = self._chunks[cid]
+            doc = chunk.metadata["doc_id"]
+            if per_doc[doc] >= self.max_per_doc:
+                continue
+            per_doc[doc] += 1
+            hits.append(to_hit(chunk, score))
+            if len(hits) == k:
+                break
+        return hits
+
+
 def _where(kind: str | None, role: str | None) -> dict | None:
     clauses = []
     if kind:

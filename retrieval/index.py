@@ -67,6 +67,27 @@ class IndexUnavailable(RuntimeError):
     """The Chroma server cannot be reached; the request should fail fast and be retried later."""
 
 
+def needs_full_build(client, collection: str, stamp: dict[str, str]) -> str | None:
+    """Why every chunk must be embedded before vector search can answer (None: the collection
+    holds vectors of this embedder, so a sync embeds at most what changed). Reads only the
+    collection's count and metadata; creates nothing."""
+    try:
+        found = client.get_collection(collection)
+    except NotFoundError:
+        return "there is no search index yet"
+    except ValueError as exc:  # older chromadb: a missing collection is a ValueError
+        if "does not exist" in str(exc):
+            return "there is no search index yet"
+        raise
+    if not found.count():
+        return "the search index is empty"
+    stored = found.metadata or {}
+    differ = [k for k in stamp if stored.get(k) != stamp[k]]
+    if differ:
+        return "the search index was built with another embedding model"
+    return None
+
+
 class VectorIndex:
     def __init__(
         self,

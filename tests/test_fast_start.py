@@ -1,0 +1,84 @@
+"""Fast start (issue 14): on a fresh data dir the Streamlit page opens while the index is built in
+the background, says so with its progress, and the chat answers from keyword search until the
+vectors are ready; then the full chat takes over. Real components: the ONNX embedder, a temporary
+Chroma store, a temporary copy of the fixture knowledge base."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from advisor.settings import load_settings
+from knowledge.base import load_knowledge
+from retrieval.client import open_chroma
+from retrieval.hybrid import KeywordRetriever
+from retrieval.index import needs_full_build
+
+APP = Path(__file__).resolve().parent.parent / "app.py"
+
+
+def test_keyword_search_over_the_documents_chunks(kb_dir):
+    kb = load_knowledge(kb_dir)
+    search = KeywordRetriever(kb.docs.values(), chunk_chars=600)
+    hits = search.search("official Docker getting-started guide", k=3)
+    assert hits and hits[0].doc_id == "docker_docs"
+    assert all(h.kind == "skill" for h in search.search("docker images", k=3, kind="skill"))
+    assert search.search("dockr", k=1)[0].doc_id in {"docker", "docker_docs"}  # typo corrected as in hybrid search
+    assert search.search("zzzz qqqq", k=3) == []
+
+
+def test_needs_full_build_until_the_index_holds_this_embedders_vectors(settings, embedder):
+    from advisor.core import Advisor
+    from retrieval.embeddings import embedding_stamp
+
+    client = open_chroma(settings.chroma_dir)
+    stamp = embedding_stamp(embedder, settings.embedding_model)
+    assert needs_full_build(client, settings.collection, stamp) == "there is no search index yet"
+    Advisor(settings, embedder)
+    assert needs_full_build(client, settings.collection, stamp) is None
+    assert "another embedding model" in needs_full_build(client, settings.collection, {**stamp, "embedding_digest": "other"})
+
+
+@pytest.fixture
+def fresh_app(monkeypatch, tmp_path, kb_dir):
+    """A fresh data dir, and the background build on for any size (the fixture KB is small)."""
+    monkeypatch.setenv("RESKILL_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("RESKILL_KNOWLEDGE_DIR", str(kb_dir))
+    monkeypatch.setenv("RESKILL_BACKGROUND_INDEX_MIN_CHUNKS", "1")
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+
+
+def _texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [i.value for i in at.info] + [e.value for e in at.error]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_a_fresh_start_opens_the_chat_at_once_answers_from_keywords_then_the_full_chat(fresh_app):
+    from app_pages.common import _startup
+
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    assert not at.exception, at.exception
+    build = _startup(load_settings().model_dump_json())
+    assert build is not None and build.total == 24
+    assert "building its search index" in _texts(at)
+    assert at.chat_input, "the chat input is there while the index is built"
+
+    at.chat_input[0].set_value("Where is the official Docker getting-started guide?").run()
+    assert not at.exception, at.exception
+    texts = _texts(at)
+    assert "keyword matches" in texts and "Docker" in texts
+    assert any("Docker" in e.label for e in at.expander), [e.label for e in at.expander]  # cited passages
+
+    assert build.wait(180), "the background build finished"
+    assert build.error is None, build.error
+    assert build.done == build.total == 24
+    at.run()
+    assert not at.exception, at.exception
+    assert any("Engine:" in c.value for c in at.caption), "the full chat took over"
+    assert "keyword matches" in _texts(at), "the keyword-search turn stays in the conversation"
+    at.chat_input[0].set_value("How do I learn Docker?").run()
+    assert not at.exception, at.exception
+    assert len(at.chat_message) >= 4
+    assert "keyword matches" not in at.chat_message[-1].markdown[0].value
