@@ -46,7 +46,7 @@ _LEVEL_CUES: list[tuple[re.Pattern, int]] = [
     (re.compile(r"\b(confuses? me|confused by|forgot|forgotten|no idea|clueless|(?:i'?ll|i would|i'?d) panic|terrif(?:y|ies|ied) me|scares? me)\b", re.I), 0),
     (re.compile(r"\b(expert|mastery|master|guru|deep expertise|architected|lead(?:ing)? .{0,20}team)\b", re.I), 4),
     (re.compile(r"\b(advanced|strong|proficient|fluent|solid|extensive|deep(?! learning)|very good|excellent|heavy|heavily)\b", re.I), 3),
-    (re.compile(r"\b(daily|every day|everyday|day to day|day-to-day|all day|second nature|i live in|we live in|in production|production|a lot|lots of|extensively|(?<!as )well|led|owned|shipped|maintained?|used by)\b", re.I), 3),
+    (re.compile(r"\b(daily|every day|everyday|day to day|day-to-day|all day|second nature|i live in|we live in|in production|production|a lot|lots of|extensively|(?<!as )well|led|owned|shipped|maintained?|used by|built|set up(?! by)|deployed|deploy|serves|migrated|designed|implemented|rolled out|created|developed|wrote|took .{0,20} to production)\b", re.I), 3),
     (re.compile(r"\b(basic|basics|beginner|a little|a bit|little|dabbled|played with|tutorial|tutorials|intro|introductory|(?:still|currently|just|i'?m|am|been|started|now|slowly) learning|novice|rusty|limited|heard of|took an? (?:\w+ )?course|(?<!of )course on|online course|udemy|coursera|that'?s about it|thats about it|that'?s it|nothing (?:more|fancy|amazing|serious))\b", re.I), 1),
     (re.compile(r"\b(some|familiar|working knowledge|decent|okay|ok|moderate|intermediate|occasionally|occasional|now and then)\b", re.I), 2),
 ]
@@ -347,10 +347,12 @@ class SkillExtractor:
                 continue
             unclaimed = _NOT_CLAIMED.search(clause, liking.end()) if liking else None
             cue_level: int | None = None
+            listed: list[Mention] = []  # bare names so far in this clause: "Python, SQL and Spark daily"
             for segment in _SEGMENT.split(clause):
                 if not segment.strip():
                     continue
-                level = _segment_level(segment)
+                cue = _segment_cue(segment)
+                level = cue[0] if cue else None
                 if level is not None and _IN_PARENTHESES.search(segment):
                     cue_level, carried = level, cue_level  # "PowerBI (basic)" describes that item only
                 else:
@@ -368,6 +370,19 @@ class SkillExtractor:
                         continue
                     lvl = 0 if negated else (2 if cue_level is None else cue_level)
                     note(Mention(sid, lvl, " ".join(clause.split()), explicit=negated or cue_level is not None))
+                    if not negated and cue_level is None:
+                        listed.append(found[sid])
+                if hits and level is not None and not _IN_PARENTHESES.search(segment) and _segment_cue(segment[: hits[0][0]]) is None:
+                    # A level said after the names covers the whole list before it ("X and Y are second nature")
+                    for m in listed:
+                        if found.get(m.skill_id) is m:
+                            found[m.skill_id] = Mention(m.skill_id, level, m.evidence, explicit=True)
+                if hits:
+                    residue = segment
+                    for start, end, _ in reversed(hits):
+                        residue = residue[:start] + residue[end:]
+                    if level is not None or len(_WORD.findall(residue.lower())) > 3:
+                        listed = []
                 if not hits and not liking and len(segment.split()) >= 2 and not _ROLE_MENTION.search(segment):
                     negated = (in_gap_list or (neg is not None and neg.start() <= at + len(segment))
                                or (cue_level is None and self._negated_later(clause, at)))
@@ -538,11 +553,19 @@ def _filler_like(text: str, m: re.Match) -> bool:
 
 
 def _segment_level(segment: str) -> int | None:
+    cue = _segment_cue(segment)
+    return cue[0] if cue else None
+
+
+def _segment_cue(segment: str) -> tuple[int, int] | None:
+    """(level, where the cue starts) for a segment's first matching cue. A usage cue after a
+    negation is not a level ("none of these have I built myself", "never deployed one")."""
     if m := _YEARS_OF.search(segment):
-        return years_to_level(number(m.group(1)))
+        return years_to_level(number(m.group(1))), m.start()
+    negation = _NEGATION.search(segment)
     for pattern, level in _LEVEL_CUES:
-        if pattern.search(segment):
-            return level
+        if (cue := pattern.search(segment)) and not (level >= 3 and negation and negation.start() < cue.start()):
+            return level, cue.start()
     return None
 
 

@@ -68,10 +68,30 @@ def test_negation_does_not_leak_across_contrast(real_advisor):
         ("I use dbt daily", "dbt", 3),
         ("I know Git", "git", 2),
         ("expert in Python, SQL and pandas", "sql", 4),
+        # A level said after a list covers the list: the names are its subject.
+        ("I use Python, SQL and Spark daily", "python", 3),
+        ("Python and NumPy are second nature", "python", 3),
+        # Having built or shipped something with a tool is independent use.
+        ("Built the FastAPI service that serves the ETA model to the driver app", "api_development", 3),
+        ("Set up GitHub Actions so every pull request runs pytest", "ci_cd", 3),
     ],
 )
 def test_level_cues(real_advisor, text, skill, level):
     assert levels(real_advisor, text)[skill] == level
+
+
+@pytest.mark.parametrize(
+    "text, skill, level",
+    [
+        # A level before one name does not reach back over the names before it.
+        ("Tableau, and some Power BI for the board pack every day", "tableau", 2),
+        # A usage verb under a negation is not a level; what others set up is not theirs.
+        ("Containers, REST endpoints, CI pipelines: none of these have I built myself", "ci_cd", 0),
+        ("Gaps: - Kubernetes, CI/CD (GitHub Actions is set up by others, I haven't written a workflow)", "ci_cd", 0),
+    ],
+)
+def test_level_cues_do_not_overreach(real_advisor, text, skill, level):
+    assert levels(real_advisor, text).get(skill, 0) == level
 
 
 def test_embedding_fallback_for_phrasings_without_alias(real_advisor):
