@@ -199,7 +199,7 @@ def cmd_recommend(args, settings: Settings) -> int:
     return 0
 
 
-def _print_answer(answer, as_json: bool) -> None:
+def _print_answer(answer, as_json: bool, kb=None) -> None:
     if as_json:
         print(answer.model_dump_json(indent=2))
         return
@@ -209,7 +209,15 @@ def _print_answer(answer, as_json: bool) -> None:
     if answer.citations:
         print()
         for n, h in enumerate(answer.citations, 1):
-            print(f"[{n}] {h.title} ({h.kind}) — {h.section}")
+            print(_citation_line(n, h, kb))
+
+
+def _citation_line(n: int, hit, kb) -> str:
+    """A numbered source as the terminal shows it, with the document's web address when it has one."""
+    from knowledge.links import first_link
+
+    link = first_link(kb, hit.doc_id) if kb is not None else None
+    return f"[{n}] {hit.title} ({hit.kind}) — {hit.section}" + (f" · {link}" if link else "")
 
 
 def cmd_ask(args, settings: Settings) -> int:
@@ -217,7 +225,7 @@ def cmd_ask(args, settings: Settings) -> int:
     adv = _load_advisor(settings, quiet=True)
     if isinstance(profile, str):
         profile = adv.profile(profile)
-    _print_answer(adv.ask(args.question, history=[], profile=profile), args.json)
+    _print_answer(adv.ask(args.question, history=[], profile=profile), args.json, adv.kb)
     return 0
 
 
@@ -256,7 +264,7 @@ def cmd_chat(args, settings: Settings) -> int:
         for note in answer.notes:
             print(f"note: {note}")
         for n, h in enumerate(answer.citations, 1):
-            print(f"  [{n}] {h.title} ({h.kind}) — {h.section}")
+            print("  " + _citation_line(n, h, adv.kb))
         history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]
         profile = answer.profile
 

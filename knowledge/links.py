@@ -37,3 +37,11 @@ def source_links(meta) -> list[SourceLink]:
             links.append(SourceLink(_label(text, match.group(0)), url))
     seen: set[str] = set()
     return [link for link in links if not (link.url in seen or seen.add(link.url))]
+
+
+def first_link(kb, doc_id: str) -> str | None:
+    """The web address a person would open for a cited document: its own page, else its first
+    source with an address (``None`` when it has none)."""
+    doc = kb.docs.get(doc_id)
+    links = source_links(doc.meta) if doc is not None else []
+    return links[0].url if links else None

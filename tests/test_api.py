@@ -360,6 +360,9 @@ def test_compare(client):
     assert r.status_code == 200
     body = r.json()
     assert {p["role_id"] for p in body["paths"]} == {"bi_analyst", "ml_engineer"} and body["summary"]
+    outlook = [h for p in body["paths"] for h in p["outlook"]]
+    assert outlook and all(h["document_url"] == f"/v1/knowledge/{h['doc_id']}" for h in outlook), "the outlook's citations link their documents"
+    assert all(s["url"].startswith("http") for h in outlook for s in h["sources"])
     assert client.post("/v1/compare", json={"text": "SQL", "roles": ["astronaut"]}).status_code == 422
 
 
@@ -703,7 +706,12 @@ def test_chat_completions(client):
     content = body["choices"][0]["message"]["content"]
     assert body["choices"][0]["finish_reason"] == "stop"
     assert "Sources:\n[1] " in content and body["citations"]
-    assert f"({body['citations'][0]['doc_id']})" in content
+    first = body["citations"][0]
+    assert first["document_url"] == f"/v1/knowledge/{first['doc_id']}"
+    assert f"document: http://testserver{first['document_url']}" in content, "a plain OpenAI client sees the link in the text"
+    if first["sources"]:
+        assert f"source: {first['sources'][0]['url']}" in content
+    assert f"({first['doc_id']})" not in content, "no internal id in the text a person reads"
     parts = {"messages": [{"role": "user", "content": [{"type": "text", "text": "What does an ML engineer do?"}]}]}
     assert client.post("/v1/chat/completions", json=parts).status_code == 200
 
@@ -717,6 +725,7 @@ def test_chat_completions_stream(client):
     assert {c["object"] for c in chunks} == {"chat.completion.chunk"} and len({c["id"] for c in chunks}) == 1
     assert chunks[0]["choices"][0]["delta"]["role"] == "assistant"
     assert chunks[-1]["choices"][0]["finish_reason"] == "stop" and chunks[-1]["citations"]
+    assert all(c["document_url"] == f"/v1/knowledge/{c['doc_id']}" and isinstance(c["sources"], list) for c in chunks[-1]["citations"])
     text = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks)
     plain = client.post("/v1/chat/completions", json=QUESTION).json()
     assert text.rstrip() == plain["choices"][0]["message"]["content"].rstrip()

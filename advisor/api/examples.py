@@ -13,6 +13,13 @@ HIT = {
     "snippet": "Model serving exposes a trained model behind a REST or gRPC endpoint with latency, scaling and versioning handled.",
 }
 
+LINKED_HIT = {
+    **HIT,
+    "document_url": "/v1/knowledge/model_serving",
+    "sources": [{"label": "FastAPI documentation", "url": "https://fastapi.tiangolo.com"}],
+}
+"""A cited passage as the API returns it: with the links to its document and the document's sources."""
+
 PROFILE = {
     "skills": [
         {"skill_id": "python", "name": "Python", "level": 3, "evidence": ["I use Python daily"]},
@@ -104,7 +111,7 @@ RECOMMENDATION = {
 COMPARISON = {
     "profile": PROFILE,
     "paths": [
-        {"role_id": "ml_engineer", "title": "Machine Learning Engineer", "fit": 0.451, "weeks_to_ready": 13.8, "weeks_full_plan": 13.8, "top_gaps": [_GAP], "outlook": [HIT]}
+        {"role_id": "ml_engineer", "title": "Machine Learning Engineer", "fit": 0.451, "weeks_to_ready": 13.8, "weeks_full_plan": 13.8, "top_gaps": [_GAP], "outlook": [LINKED_HIT]}
     ],
     "summary": "Machine Learning Engineer fits you best now (45%, about 13.8 weeks to ready at 8 h a week).",
 }
@@ -188,12 +195,16 @@ CHAT_COMPLETION = {
     "choices": [
         {
             "index": 0,
-            "message": {"role": "assistant", "content": ANSWER["text"] + "\n\nSources:\n[1] Machine Learning Engineer — What an ML engineer does (ml_engineer)"},
+            "message": {
+                "role": "assistant",
+                "content": ANSWER["text"] + "\n\nSources:\n[1] Machine Learning Engineer — What an ML engineer does · document: "
+                "http://127.0.0.1:8000/v1/knowledge/ml_engineer · source: https://www.onetonline.org/link/summary/15-1252.00",
+            },
             "finish_reason": "stop",
             "logprobs": None,
         }
     ],
-    "citations": [{k: v for k, v in c.items() if k not in ("document_url", "sources")} for c in ANSWER["citations"]],
+    "citations": ANSWER["citations"],
 }
 
 EMBEDDINGS = {

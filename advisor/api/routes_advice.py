@@ -13,10 +13,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from advisor.api import examples as ex
 from advisor.api.deps import get_advisor
 from advisor.api.errors import ApiError, clean_message, field_error
-from advisor.api.schemas import AnswerOut, ChatRequest, CompareRequest, ProfileTextRequest, RecommendRequest, answer_out, errors, ok
+from advisor.api.schemas import AnswerOut, ChatRequest, CompareRequest, ComparisonOut, ProfileTextRequest, RecommendRequest, answer_out, comparison_out, errors, ok
 from advisor.api.security import AuthFirstRoute, require_read
 from advisor.api.sse import event, guarded, primed, sse_response
-from advisor.models import Comparison, Message, Profile, Recommendation
+from advisor.models import Message, Profile, Recommendation
 from advisor.profile import MAX_RESUME_BYTES, ResumeTooLarge, read_resume
 
 router = APIRouter(prefix="/v1", tags=["advice"], dependencies=[Depends(require_read)], route_class=AuthFirstRoute)
@@ -103,13 +103,14 @@ def recommend(req: RecommendRequest, adv=Depends(get_advisor)):
 
 @router.post(
     "/compare",
-    response_model=Comparison,
+    response_model=ComparisonOut,
     summary="Compare target paths side by side, with the market view",
+    description="Each path's `outlook` passages link their document (`document_url`) and its external `sources`, as chat citations do.",
     responses={**ok(ex.COMPARISON), **errors(401, 403, 413, 422, 503)},
 )
 def compare(req: CompareRequest, adv=Depends(get_advisor)):
     check_profile_roles(adv, req.profile, "profile")
-    return adv.compare(req.source, roles=req.roles)
+    return comparison_out(adv.compare(req.source, roles=req.roles), adv.kb)
 
 
 PROFILE_BODY = {

@@ -1,8 +1,9 @@
 """OpenAI-compatible faces: /v1/chat/completions, /v1/embeddings and /v1/models.
 
 Any OpenAI client (``openai.OpenAI(base_url=".../v1")``) can talk to Reskill. The answer is the
-grounded one; its citations are listed at the end of the text and, as an extension, in
-``citations``. Errors use OpenAI's ``{"error": {...}}`` shape so clients raise their usual exceptions.
+grounded one; its citations are listed at the end of the text, each with the link to its
+document and to the document's first source, and, as an extension, in ``citations`` with the
+same links as ``/v1/chat`` gives (``document_url``, ``sources``). Errors use OpenAI's ``{"error": {...}}`` shape so clients raise their usual exceptions.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from advisor.api import examples as ex
@@ -32,6 +33,7 @@ from advisor.api.schemas import (
     ModelCard,
     ModelList,
     OAIMessage,
+    cite,
     ok,
     openai_errors,
 )
@@ -87,17 +89,26 @@ def to_turn(messages: list[OAIMessage]) -> tuple[str, list[dict]]:
     return question, [{"role": r, "content": t} for r, t in turns[:-1] if t.strip()]
 
 
-def tail(answer: Answer) -> str:
-    """Notes and numbered sources, appended to the answer text."""
+def tail(answer: Answer, kb, base_url: str = "") -> str:
+    """Notes and numbered sources, appended to the answer text: each source with the link to its
+    document on this server and to the document's own first source, as a client shows no more
+    than the text."""
     out = ""
     if answer.notes:
         out += "\n\n" + "\n".join(f"_Note: {n}_" for n in answer.notes)
     if answer.citations:
-        out += "\n\nSources:\n" + "\n".join(f"[{i}] {h.title} — {h.section} ({h.doc_id})" for i, h in enumerate(answer.citations, 1))
+        lines = []
+        for i, h in enumerate(answer.citations, 1):
+            c = cite(h, kb)
+            line = f"[{i}] {h.title} — {h.section} · document: {base_url.rstrip('/')}{c.document_url}"
+            if c.sources:
+                line += f" · source: {c.sources[0].url}"
+            lines.append(line)
+        out += "\n\nSources:\n" + "\n".join(lines)
     return out
 
 
-def completion_chunks(pieces: Iterator, cid: str, created: int) -> Iterator[str]:
+def completion_chunks(pieces: Iterator, cid: str, created: int, kb, base_url: str = "") -> Iterator[str]:
     def chunk(delta: dict, finish: str | None = None, **extra) -> str:
         choice = {"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}
         return event({"id": cid, "object": "chat.completion.chunk", "created": created, "model": CHAT_MODEL, "choices": [choice], **extra})
@@ -116,8 +127,8 @@ def completion_chunks(pieces: Iterator, cid: str, created: int) -> Iterator[str]
     elif sent.strip() != answer.text.strip():
         # The engine replaced its draft (unsupported citations, or a fallback); a stream cannot take text back.
         yield chunk({"content": "\n\n---\nCorrected answer:\n\n" + answer.text})
-    yield chunk({"content": tail(answer)})
-    yield chunk({}, "stop", citations=[h.model_dump(mode="json") for h in answer.citations])
+    yield chunk({"content": tail(answer, kb, base_url)})
+    yield chunk({}, "stop", citations=[cite(h, kb).model_dump(mode="json") for h in answer.citations])
     yield "data: [DONE]\n\n"
 
 
@@ -131,21 +142,22 @@ def completion_chunks(pieces: Iterator, cid: str, created: int) -> Iterator[str]
         **openai_errors(401, 403, 413, 422, 503),
     },
 )
-async def chat_completions(req: ChatCompletionRequest, adv=Depends(get_advisor)):
+async def chat_completions(req: ChatCompletionRequest, request: Request, adv=Depends(get_advisor)):
     check_profile_roles(adv, req.profile, "profile")
     question, history = to_turn(req.messages)
     cid, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+    base_url, kb = str(request.base_url), adv.kb
     if req.stream:
         pieces = await primed(adv.stream(question, history, req.profile))
         failed = lambda exc: event({"error": {"message": f"the answer failed ({type(exc).__name__})", "type": "server_error", "param": None, "code": "500"}})  # noqa: E731
-        return sse_response(guarded(completion_chunks(pieces, cid, created), failed))
+        return sse_response(guarded(completion_chunks(pieces, cid, created, kb, base_url), failed))
     answer = await run_in_threadpool(adv.ask, question, history, req.profile)
     return ChatCompletion(
         id=cid,
         created=created,
         model=CHAT_MODEL,
-        choices=[ChatCompletionChoice(message=ChatCompletionMessage(content=answer.text.rstrip() + tail(answer)))],
-        citations=answer.citations,
+        choices=[ChatCompletionChoice(message=ChatCompletionMessage(content=answer.text.rstrip() + tail(answer, kb, base_url)))],
+        citations=[cite(h, kb) for h in answer.citations],
     )
 
 

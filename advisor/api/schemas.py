@@ -13,7 +13,7 @@ from urllib.parse import quote
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from advisor.api import examples as ex
-from advisor.models import Answer, Message, Profile
+from advisor.models import Answer, Comparison, Message, PathOutlook, Profile
 from knowledge.links import source_links
 from knowledge.schema import Seniority
 from retrieval.hit import Hit
@@ -165,6 +165,25 @@ def cite(hit: Hit, kb) -> Citation:
 
 def answer_out(answer: Answer, kb) -> AnswerOut:
     return AnswerOut(**{**dict(answer), "citations": [cite(h, kb) for h in answer.citations]})
+
+
+class PathOutlookOut(PathOutlook):
+    """A :class:`~advisor.models.PathOutlook` whose outlook passages carry their links, as chat citations do."""
+
+    outlook: list[Citation]
+
+
+class ComparisonOut(Comparison):
+    """A :class:`~advisor.models.Comparison` whose cited outlook passages link their documents and sources."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.COMPARISON]})
+
+    paths: list[PathOutlookOut]
+
+
+def comparison_out(comp: Comparison, kb) -> ComparisonOut:
+    paths = [PathOutlookOut(**{**dict(p), "outlook": [cite(h, kb) for h in p.outlook]}) for p in comp.paths]
+    return ComparisonOut(**{**dict(comp), "paths": paths})
 
 
 class _ProfileSource(BaseModel):
@@ -348,7 +367,7 @@ class ChatCompletion(BaseModel):
     created: int
     model: str
     choices: list[ChatCompletionChoice]
-    citations: list[Hit] = Field(description="Reskill extension: the passages the answer cites, numbered as in the text.")
+    citations: list[Citation] = Field(description="Reskill extension: the passages the answer cites, numbered as in the text, with their links.")
 
 
 class EmbeddingRequest(BaseModel):
