@@ -13,12 +13,6 @@ from advisor.models import Answer
 from app_pages.common import MESSAGES, SESSION_ID, advisor, get_profile, index_build, init_state, log, set_profile, show_citations
 from app_pages.sidebar import profile_sidebar
 
-if (build := index_build()) is not None:  # a fresh machine: answer from keyword search while the index is built
-    from app_pages.helpers.keyword_chat import keyword_chat
-
-    keyword_chat(build)
-    st.stop()
-adv = advisor()
 init_state()
 LONG_TEXT = "_long_text"  # a message over the length limit, kept until it is read as a resume or dismissed
 
@@ -140,6 +134,18 @@ def _stream(question: str, body) -> dict:
 title, button = st.columns([3, 1], vertical_alignment="bottom")
 title.title("Reskill chat")
 new_slot = button.empty()  # filled at the end, once this run's turn is in the conversation
+
+# No max_chars: Streamlit's chat box silently ignores a paste longer than max_chars (the box stays
+# empty), so the length is checked here, where the person can be told what to do instead.
+# The box comes before the Advisor loads, so it is usable while a cold process loads (issue 14);
+# a message sent meanwhile is answered as soon as the load is done.
+prompt = st.chat_input("Ask about BI analyst or ML engineer paths, or tell me about yourself")
+if (build := index_build()) is not None:  # a fresh machine: answer from keyword search while the index is built
+    from app_pages.helpers.keyword_chat import keyword_chat
+
+    keyword_chat(build, prompt)
+    st.stop()
+adv = advisor()
 engine = adv.engine_name
 st.caption(
     f"Engine: **{engine}**"
@@ -148,9 +154,6 @@ st.caption(
 if adv.engine_note:
     st.warning(adv.engine_note, icon=":material/warning:")
 
-# No max_chars: Streamlit's chat box silently ignores a paste longer than max_chars (the box stays
-# empty), so the length is checked here, where the person can be told what to do instead.
-prompt = st.chat_input("Ask about BI analyst or ML engineer paths, or tell me about yourself")
 question = _accepted(prompt) or st.session_state.pop("_pending", None)
 
 if not st.session_state[MESSAGES] and not question:

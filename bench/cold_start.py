@@ -147,10 +147,49 @@ def streamlit_health(env: dict) -> float:
         proc.wait()
 
 
+CHROMIUM = "/usr/bin/chromium"
+BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+
+def streamlit_browser(env: dict) -> tuple[float, float, float]:
+    """`streamlit run app.py` in a real browser (Debian's Chromium, already open, as a person's is):
+    seconds from process start to the server's health, to the chat input being usable, and to the
+    full chat (its 'Engine:' caption; on a fresh data dir the keyword chat comes first)."""
+    from playwright.sync_api import sync_playwright
+
+    port = free_port()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        page = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            [str(BIN / "streamlit"), "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            health = wait_for(f"http://127.0.0.1:{port}/_stcore/health", proc, start, timeout=600)
+            page.goto(f"http://127.0.0.1:{port}")
+            box = page.get_by_test_id("stChatInputTextArea")
+            box.wait_for(timeout=600_000)
+            page.wait_for_function(
+                "() => { const b = document.querySelector('[data-testid=stChatInputTextArea]'); return b && !b.disabled; }", timeout=600_000
+            )
+            usable = time.perf_counter() - start
+            page.get_by_text("Engine:").first.wait_for(timeout=600_000)
+            full = time.perf_counter() - start
+            return health, usable, full
+        finally:
+            proc.terminate()
+            proc.wait()
+            browser.close()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--skip-fresh", action="store_true", help="only the warm data dir")
     ap.add_argument("--skip-streamlit", action="store_true")
+    ap.add_argument("--only-browser", action="store_true", help="only the real-browser Streamlit figures (warm, and fresh unless --skip-fresh)")
     args = ap.parse_args()
     header("cold start: process start to first answer, warm data dir and fresh, beside the floor")
     base = dict(os.environ, ANONYMIZED_TELEMETRY="False", HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
@@ -193,6 +232,11 @@ def main() -> None:
         line("warm: `streamlit run app.py` to /_stcore/health", streamlit_health(env), fl)
         fl = floor_now()
         line("warm: Streamlit app (AppTest) to the first chat answer", streamlit_apptest(env), fl)
+        if Path(CHROMIUM).exists():
+            fl = floor_now()
+            _, usable, full = streamlit_browser(env)
+            line("warm: `streamlit run app.py`, browser: chat input usable", usable, fl)
+            line("warm: `streamlit run app.py`, browser: full chat shown", full, fl)
 
     if not args.skip_fresh:
         env = dict(base, RESKILL_DATA_DIR=str(temp_data_dir()))
@@ -203,6 +247,11 @@ def main() -> None:
         ready, first, _ = serve(dict(base, RESKILL_DATA_DIR=str(temp_data_dir())))
         line("fresh: `reskill serve` to /readyz 200 (index built first)", ready, fl)
         line("fresh: `reskill serve` to the first /v1/chat answer", first, fl)
+        if not args.skip_streamlit and Path(CHROMIUM).exists():
+            fl = floor_now()
+            _, usable, full = streamlit_browser(dict(base, RESKILL_DATA_DIR=str(temp_data_dir())))
+            line("fresh: `streamlit run app.py`, browser: chat input usable (keyword search)", usable, fl)
+            line("fresh: `streamlit run app.py`, browser: full chat (index and reader built)", full, fl)
 
 if __name__ == "__main__":
     main()

@@ -29,9 +29,9 @@ def keyword_reply(build: IndexBuild, question: str) -> tuple[str, list[Hit]]:
     return "\n".join(lines), hits
 
 
-def keyword_chat(build: IndexBuild) -> None:
+def keyword_chat(build: IndexBuild, prompt: str | None) -> None:
+    """The page below the title and the chat box (``prompt``: what was just sent, if anything)."""
     init_state()
-    st.title("Reskill chat")
     st.info(
         "Reskill is building its search index (once, on a fresh machine). Meanwhile the chat answers "
         "from keyword search; full answers, the profile and the other pages come when it is done.",
@@ -43,7 +43,6 @@ def keyword_chat(build: IndexBuild) -> None:
             st.markdown(message["content"])
             if message.get("keyword_hits"):
                 show_citations(message["keyword_hits"], kb=build.kb)
-    prompt = st.chat_input("Ask about BI analyst or ML engineer paths (keyword search while the index is built)")
     if prompt and prompt.strip():
         question = prompt.strip()[:2000]
         text, hits = keyword_reply(build, question)
