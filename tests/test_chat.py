@@ -257,3 +257,66 @@ def test_a_message_already_merged_into_the_profile_is_acknowledged(real_advisor)
     assert "didn't find" not in a.text
     if a.intent == "profile_update":
         assert "already has" in a.text and "Python" in a.text
+
+
+# -- issue 16: resources and two options, as people ask -----------------------------------------
+def _cites(answer: Answer) -> set[str]:
+    return {h.doc_id for h in answer.citations}
+
+
+def test_a_free_practice_question_gets_the_resource_its_cost_and_where(real_advisor):
+    a = Chat(real_advisor).say("im a ds, sql is rusty tbh. any site to drill window functions that doesnt cost anything?")
+    assert a.intent == "resources"
+    top = a.citations[0]
+    doc = real_advisor.kb.docs[top.doc_id]
+    assert doc.kind == "resource" and doc.meta.cost in ("free", "freemium"), "free first when asked for free"
+    assert "sql" in doc.meta.skills or "advanced_sql" in doc.meta.skills
+    assert doc.meta.title in a.text and "free" in a.text.lower()
+    assert "What it costs:" in a.text, "the passage that says what it costs, not only a title"
+    assert re.search(r"\]\(https?://[^)]+\)", a.text), "where: a link the person can open"
+    assert any(w in a.text for w in ("LeetCode", "SQLBolt", "Mode")), a.text
+
+
+def test_books_or_courses_answers_each_kind_named(real_advisor):
+    a = Chat(real_advisor).say("book or course for dbt, what would you pick")
+    kinds = [real_advisor.kb.docs[d].meta.resource_type for d in dict.fromkeys(h.doc_id for h in a.citations)]
+    assert a.intent == "resources" and kinds[0] in ("book", "course")
+    assert "course" in kinds, a.text
+    assert "I have no book for dbt" in a.text, "a kind the knowledge base lacks is said, not skipped"
+
+
+def test_a_certificate_weighed_against_a_portfolio_gets_both_and_how_to_choose(real_advisor):
+    a = Chat(real_advisor).say("pl-300 or just put a couple of power bi reports on github, what gets interviews?")
+    assert a.intent == "education"
+    cited = _cites(a)
+    assert {"cert_pl_300", "power_bi", "degrees_and_credentials"} <= cited, cited
+    assert "How to choose" in a.text and "The certificate" in a.text and "The portfolio" in a.text
+    assert any("portfolio" in h.section.lower() for h in a.citations if h.doc_id == "power_bi")
+    assert "https://learn.microsoft.com" in a.text
+
+
+def test_two_skills_to_order_each_get_their_own_passage(real_advisor):
+    a = Chat(real_advisor).say("docker or kubernetes, which one do i start with? i know neither")
+    assert a.intent == "skill_order"
+    assert a.text.startswith("Learn Docker")
+    sections = {h.doc_id: h.section for h in a.citations}
+    assert "matter" in sections["docker"].lower() and "matter" in sections["kubernetes"].lower()
+    assert a.text.index("**Docker") < a.text.index("**Kubernetes"), "the one to learn first comes first"
+
+
+def test_web_addresses_in_an_answer_are_not_rewritten_as_titles(real_advisor):
+    from advisor.chat.compose import internal_ids, readable
+
+    kb = real_advisor.kb
+    text = "See [x](https://example.org/docker/advanced_sql) and advanced_sql."
+    out = readable(text, kb)
+    assert "https://example.org/docker/advanced_sql" in out and kb.docs["advanced_sql"].title in out
+    assert internal_ids("[x](https://example.org/advanced_sql)", kb) == []
+
+
+def test_the_cli_prints_each_source_with_its_web_address(real_advisor):
+    from advisor.cli import _citation_line
+
+    a = real_advisor.ask("where can i learn docker for free")
+    line = _citation_line(1, a.citations[0], real_advisor.kb)
+    assert line.startswith("[1] ") and " · https://" in line
