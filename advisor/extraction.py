@@ -178,7 +178,7 @@ class Lexicon:
             third_parties=re.compile(
                 r"(?:" + words(data.get("third_parties")).pattern
                 + r"|\b(?:our|the|my|their)\s+(?:[\w-]+\s+){0,2}?" + words(data.get("third_party_groups")).pattern + r")"
-                + r"\s+(?:\w+ly\s+)?" + words(data.get("third_party_verbs")).pattern, re.I
+                + r"\s+(?:\w+ly\s+|all\s+|seems?\s+to\s+|(?:would|will)\s+)*" + words(data.get("third_party_verbs")).pattern, re.I
             ),
             preferences={name: words(p["phrases"]) for name, p in prefs.items()},
             favours={name: p["favours"] for name, p in prefs.items()} | {f"goal_{r}": r for r in goals},

@@ -160,6 +160,8 @@ def test_preferences_are_read_as_likes_and_dislikes(real_advisor):
         ("management is pushing Power BI dashboards on everyone", "power_bi"),
         ("our competitors quote prices through APIs in real time", "api_development"),
         ("every job ad asks for Kubernetes these days", "kubernetes"),
+        ("I've looked at a few postings and they all seem to want k8s plus some flavour of IaC", "infrastructure_as_code"),
+        ('the PM was like "can this be a dashboard" and i sort of just... didn\'t', "dashboard_design"),
         ("the ML stuff does look cool", "machine_learning_fundamentals"),
         ("honestly i think half of machine learning is regression with worse error bars", "machine_learning_fundamentals"),
     ],
