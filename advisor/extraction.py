@@ -334,7 +334,7 @@ class SkillExtractor:
             if old is None or m.explicit or not old.explicit:
                 found[m.skill_id] = m if old is None or m.explicit or m.level >= old.level else old
 
-        for clause, in_gap_list in _clauses(text):
+        for clause, in_gap_list in _clauses(text, self.lexicon.inline_gap):
             neg = _clause_negation(clause)
             if (before := self.lexicon.absent_before.search(clause)) and (neg is None or before.start() < neg.start()):
                 neg = before
@@ -516,11 +516,18 @@ def _clause_negation(clause: str) -> re.Match | None:
     return None
 
 
-def _clauses(text: str):
+def _clauses(text: str, inline_gap: re.Pattern | None = None):
     """(clause, in_gap_list) for every clause; ``in_gap_list`` is True under a heading such as
-    "NOT YET" or "Gaps:" until a blank line or the next heading."""
+    "NOT YET" or "Gaps:" until a blank line or the next heading, and for the rest of a line that
+    opens with a gap label ("things i know im missing: dbt is on my list. … and dax")."""
     in_gap = False
     for line in text.splitlines():
+        label = inline_gap.search(line) if inline_gap else None
+        if label and line[label.end() :].strip() and label.start() <= 40 and not re.search(r"[.!?]", line[: label.start()]):
+            for clause in _CLAUSE.split(line[label.end() :]):
+                if clause.strip():
+                    yield clause.strip(), True
+            continue
         stripped = line.strip()
         if not stripped:
             in_gap = False

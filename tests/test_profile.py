@@ -187,6 +187,13 @@ def test_a_level_under_a_gaps_heading_still_counts(real_advisor):
     assert got["sql"] == 1 and got["tableau"] == 0
 
 
+def test_a_line_opened_by_a_gap_label_is_a_gap_list_to_its_end(real_advisor):
+    text = ("things i know im missing: dbt is on my list, everyone on linkedin seems to use it. data modelling - not "
+            "confident at all. and dax bc apparently the company is moving to power bi next year ugh\nI use SQL daily")
+    got = levels(real_advisor, text)
+    assert got["dbt"] == 0 and got["dax"] == 0 and got["sql"] == 3
+
+
 def test_years_and_roles_as_people_write_them(real_advisor):
     assert real_advisor.profile("hiya, data analyst here, 3 yrs at a wholesaler").current_role == "data_analyst"
     assert real_advisor.profile("hey! so i'm a DS (4 yrs) at a publisher").years_experience == 4
