@@ -47,6 +47,9 @@ class OnnxEmbeddings(Embeddings):
         options.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
+        # No busy-waiting between operators: on two cores shared with other processes the spinning
+        # threads steal the CPU the work needs (a fresh index build was ~35% faster without it).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(str(folder / manifest["file"]), options, providers=["CPUExecutionProvider"])
         self._inputs = {i.name for i in self.session.get_inputs()}
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
