@@ -47,7 +47,7 @@ _LEVEL_CUES: list[tuple[re.Pattern, int]] = [
     (re.compile(r"\b(expert|mastery|master|guru|deep expertise|architected|lead(?:ing)? .{0,20}team)\b", re.I), 4),
     (re.compile(r"\b(advanced|strong|proficient|fluent|solid|extensive|deep(?! learning)|very good|excellent|heavy|heavily)\b", re.I), 3),
     (re.compile(r"\b(daily|every day|everyday|day to day|day-to-day|all day|second nature|i live in|we live in|in production|production|a lot|lots of|extensively|(?<!as )well|led|owned|shipped|maintained?|used by|built|set up(?! by)|deployed|deploy|serves|migrated|designed|implemented|rolled out|created|developed|wrote|took .{0,20} to production)\b", re.I), 3),
-    (re.compile(r"\b(basic|basics|beginner|a little|a bit|little|dabbled|played with|tutorial|tutorials|intro|introductory|(?:still|currently|just|i'?m|am|been|started|now|slowly) learning|novice|rusty|limited|heard of|took an? (?:\w+ )?course|(?<!of )course on|online course|udemy|coursera|that'?s about it|thats about it|that'?s it|nothing (?:more|fancy|amazing|serious))\b", re.I), 1),
+    (re.compile(r"\b(basic|basics|beginner|a little|a bit|little|dabbled|played with|tutorial|tutorials|intro|introductory|(?:still|currently|just|i'?m|am|been|started|now|slowly) learning|novice|rusty|limited|heard of|took an? (?:\w+ )?course|(?<!of )course on|online course|udemy|coursera|only as a user|only through|working through (?:a|an|the|my) (?:[\w-]+ ){0,4}course|that'?s about it|thats about it|that'?s it|nothing (?:more|fancy|amazing|serious))\b", re.I), 1),
     (re.compile(r"\b(some|familiar|working knowledge|decent|okay|ok|moderate|intermediate|occasionally|occasional|now and then)\b", re.I), 2),
 ]
 _YEARS_OF = re.compile(NUMBER + r"\+?\s*(?:years?|yrs?)\s+(?:of\s+)?", re.I)
@@ -74,7 +74,7 @@ _GAP_HEADING = re.compile(
 """A heading such as "NOT YET" or "Gaps:": the list under it names skills the person lacks."""
 _HEADING = re.compile(r"^\s*(?:[A-Z][A-Z &/()-]{2,}|[^.!?]{1,40}:)\s*$")
 _ROLE_PHRASE = re.compile(
-    r"\b(?:ml|machine learning)(?:[- ]ops)?[- ](?:engineers?|engineering|track|path|role|platform|team|in production|systems? design)\b|\bproduction ml\b", re.I
+    r"\b(?:ml|machine learning)(?:[- ]ops)?[- ](?:engineers?|engineering|track|path|role|roles|platform|team|in production|systems? design|infrastructure|infra|side)\b|\bproduction ml\b", re.I
 )
 """Phrases naming a role or a track, not the skill: "ML engineer" is not machine-learning fundamentals."""
 _FIRST_PERSON = re.compile(r"\b(?:i|i'm|im|i've|i'd|me|my)\b", re.I)
@@ -177,8 +177,8 @@ class Lexicon:
             inline_gap=re.compile(words(absence.get("gap_labels")).pattern + r"\s*:", re.I),
             third_parties=re.compile(
                 r"(?:" + words(data.get("third_parties")).pattern
-                + r"|\b(?:our|the|my|their)\s+(?:[\w-]+\s+){0,2}?" + words(data.get("third_party_groups")).pattern + r")"
-                + r"\s+(?:\w+ly\s+|all\s+|seems?\s+to\s+|(?:would|will)\s+)*" + words(data.get("third_party_verbs")).pattern, re.I
+                + r"|\b(?:our|the|my|their|two|three|a few|several|other)\s+(?:[\w-]+\s+){0,2}?" + words(data.get("third_party_groups")).pattern + r")"
+                + r"\s+(?:\w+ly\s+|all\s+|who\s+|that\s+|seems?\s+to\s+|(?:would|will)\s+)*" + words(data.get("third_party_verbs")).pattern, re.I
             ),
             preferences={name: words(p["phrases"]) for name, p in prefs.items()},
             favours={name: p["favours"] for name, p in prefs.items()} | {f"goal_{r}": r for r in goals},
@@ -386,7 +386,7 @@ class SkillExtractor:
                 if not hits and not liking and len(segment.split()) >= 2 and not _ROLE_MENTION.search(segment):
                     negated = (in_gap_list or (neg is not None and neg.start() <= at + len(segment))
                                or (cue_level is None and self._negated_later(clause, at)))
-                    if not negated and self.lexicon.theirs(clause, at):
+                    if not negated and self.lexicon.theirs(clause, at + len(segment)):
                         continue
                     level = 0 if negated else (2 if cue_level is None else cue_level)
                     for phrase in _phrases(segment):

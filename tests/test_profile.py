@@ -38,6 +38,8 @@ def test_aliases_are_case_and_punctuation_tolerant(real_advisor, text, skill):
     "text, skill",
     [
         ("No experience with Docker.", "docker"),
+        ("python: tiny scripts to rename files, wouldn't call it a skill", "python"),
+        ("Presenting to execs | can't say I've done much", "stakeholder_communication"),
         ("I have never used Tableau.", "tableau"),
         ("I don't know Kubernetes.", "kubernetes"),
         ("I know Python but not Docker.", "docker"),
@@ -74,6 +76,7 @@ def test_negation_does_not_leak_across_contrast(real_advisor):
         # Having built or shipped something with a tool is independent use.
         ("Built the FastAPI service that serves the ETA model to the driver app", "api_development", 3),
         ("Set up GitHub Actions so every pull request runs pytest", "ci_cd", 3),
+        ("Airflow: only as a user of someone else's DAGs", "workflow_orchestration", 1),
     ],
 )
 def test_level_cues(real_advisor, text, skill, level):
@@ -162,6 +165,10 @@ def test_preferences_are_read_as_likes_and_dislikes(real_advisor):
         ("every job ad asks for Kubernetes these days", "kubernetes"),
         ("I've looked at a few postings and they all seem to want k8s plus some flavour of IaC", "infrastructure_as_code"),
         ('the PM was like "can this be a dashboard" and i sort of just... didn\'t', "dashboard_design"),
+        ("Partnered with two ML engineers who serve the embeddings (FAISS index behind a Go service)", "vector_databases"),
+        ("Our analytics team owns the usage reporting and I'm grateful for it every week", "product_analytics"),
+        ("the whole docker/cloud thing feels like a different job", "docker"),
+        ("MLOps engineer with 5 years in platform and ML infrastructure roles", "machine_learning_fundamentals"),
         ("the ML stuff does look cool", "machine_learning_fundamentals"),
         ("honestly i think half of machine learning is regression with worse error bars", "machine_learning_fundamentals"),
     ],
