@@ -171,7 +171,9 @@ def cmd_recommend(args, settings: Settings) -> int:
     profile = _read_profile(adv, source, args.no_prior)
     rec = adv.recommend(profile, targets=_roles_arg(args.targets), hours=args.hours, seniority=args.seniority)
     if args.json:
-        print(rec.model_dump_json(indent=2))
+        from knowledge.links import linked_recommendation
+
+        print(json.dumps(linked_recommendation(rec.model_dump(mode="json"), adv.kb), indent=2, ensure_ascii=False))
         return 0
     if args.markdown:
         print(recommendation_markdown(rec, adv.kb))
@@ -192,16 +194,29 @@ def cmd_recommend(args, settings: Settings) -> int:
             print(f"  {st.number}. weeks {st.start_week:g}-{st.end_week:g}  {st.title} ({part})")
             for g in st.skills:
                 print(f"       {g.name} {g.current_level}->{g.required_level} ({g.hours} h, importance {g.importance})")
-            if st.resources:
-                print(f"       resources: {', '.join(st.resources)}")
+            for r in st.resources:
+                print("       " + _resource_line(r, adv.kb))
             print(f"       project: {st.project}")
     print(f"\nsources: {', '.join(rec.sources)}")
     return 0
 
 
+def _resource_line(rid: str, kb) -> str:
+    """A plan's resource by its title, with its own web address (never the internal id alone)."""
+    from knowledge.links import resource_ref
+
+    ref = resource_ref(kb, rid)
+    return f"resource: {ref['title']}" + (f" · {ref['sources'][0]['url']}" if ref["sources"] else "")
+
+
 def _print_answer(answer, as_json: bool, kb=None) -> None:
     if as_json:
-        print(answer.model_dump_json(indent=2))
+        from knowledge.links import linked_citations, linked_recommendation
+
+        data = answer.model_dump(mode="json")
+        data["citations"] = linked_citations(data["citations"], kb)
+        data["recommendation"] = linked_recommendation(data.get("recommendation"), kb)
+        print(json.dumps(data, indent=2, ensure_ascii=False))
         return
     print(answer.text)
     for note in answer.notes:

@@ -333,6 +333,13 @@ def test_recommend(client):
     rec = r.json()
     assert rec["plan"]["role_id"] == "ml_engineer" and rec["plan"]["weekly_hours"] == 8
     assert rec["roles"][0]["gaps"] and "ml_engineer" in rec["sources"]
+    resources = [r for st in rec["plan"]["stages"] for r in st["resources"]]
+    assert resources, "the plan recommends resources"
+    for r in resources:  # linked as chat citations are: title, document path, source links
+        assert r["title"] and r["title"] != r["id"] and r["document_url"] == f"/v1/knowledge/{r['id']}"
+        assert all(s["url"].startswith("http") for s in r["sources"])
+    doc = client.get(resources[0]["document_url"])
+    assert doc.status_code == 200 and doc.json()["front_matter"]["title"] == resources[0]["title"]
     r = client.post("/v1/recommend", json={"profile": {"skills": [{"skill_id": "sql", "level": 3}, {"skill_id": "power_bi", "level": 2}]}, "seniority": "junior"})
     assert r.status_code == 200 and r.json()["seniority"] == "junior"
 
@@ -896,6 +903,21 @@ def test_citation_sources_are_the_links_in_the_front_matter(adv):
     c = cite(hit, kb)
     assert c.document_url == "/v1/knowledge/sql"
     assert [(s.label, s.url) for s in c.sources] == [("PostgreSQL documentation", "https://www.postgresql.org/docs/")]
+
+
+def test_plan_resources_are_linked_like_citations(adv):
+    from types import SimpleNamespace
+
+    from advisor.api.schemas import recommendation_out
+
+    rec = adv.recommend("I use Python daily and SQL at a working level; some Docker.", targets=["ml_engineer"], hours=8)
+    rid = next(r for st in rec.plan.stages for r in st.resources)
+    meta = SimpleNamespace(title="Docker docs", url="https://docs.docker.com/", sources=["Get started: https://docs.docker.com/get-started/", "A book"])
+    kb = SimpleNamespace(docs={rid: SimpleNamespace(meta=meta)})
+    out = recommendation_out(rec, kb)
+    ref = next(r for st in out.plan.stages for r in st.resources if r.id == rid)
+    assert ref.title == "Docker docs" and ref.document_url == f"/v1/knowledge/{rid}"
+    assert [s.url for s in ref.sources] == ["https://docs.docker.com/", "https://docs.docker.com/get-started/"], "its own page first"
 
 
 @pytest.mark.parametrize("name, data", [("cv.pdf", tiny_pdf("I know SQL")[:120]), ("cv.docx", b"PK\x03\x04 not really a zip")])

@@ -70,8 +70,14 @@ def test_index_search_json_and_reindex(run, kb_dir):
 def test_recommend_profile_and_ask(run, tmp_path):
     rec = json.loads(run("recommend", "--text", "Python daily, some SQL, no Docker", "--targets", "ml_engineer,bi_analyst", "--hours", "8", "--json").stdout)
     assert [r["role_id"] for r in rec["roles"]] and rec["plan"]["weekly_hours"] == 8
+    resources = [r for st in rec["plan"]["stages"] for r in st["resources"]]
+    assert resources, "the plan recommends resources"
+    for r in resources:  # cited as the API cites them: title, document path, source links
+        assert r["title"] and r["title"] != r["id"] and r["document_url"] == f"/v1/knowledge/{r['id']}"
+        assert all(s["url"].startswith("http") for s in r["sources"])
     table = run("recommend", "--text", "Python daily, some SQL, basic Docker")
     assert "weeks to ready to apply" in table.stdout and "Plan toward" in table.stdout
+    assert "resource: " in table.stdout and "resources: " not in table.stdout, "resources by title, not bare ids"
     assert "the full plan" in table.stdout
     few = run("recommend", "--text", "some SQL")
     assert "can't give you a fit" in few.stdout and "weeks to ready" not in few.stdout
@@ -84,6 +90,9 @@ def test_recommend_profile_and_ask(run, tmp_path):
     assert bad.returncode == 2 and "unknown skill id 'cobol'" in bad.stderr
     answer = json.loads(run("ask", "What does an ML engineer do?", "--json").stdout)
     assert answer["intent"] == "role_info" and answer["citations"] and answer["engine"] == "grounded"
+    for c in answer["citations"]:  # the same links /v1/chat gives
+        assert c["title"] and c["document_url"] == f"/v1/knowledge/{c['doc_id']}"
+        assert isinstance(c["sources"], list) and all(s["url"].startswith("http") for s in c["sources"])
     missing = run("recommend", "--resume", str(tmp_path / "nope.pdf"))
     assert missing.returncode == 2 and "cannot read resume" in missing.stderr
 

@@ -99,12 +99,19 @@ RECOMMENDATION = {
                 "start_week": 0.0,
                 "end_week": 13.8,
                 "core": True,
-                "resources": [],
+                "resources": [
+                    {
+                        "id": "course_mlops_zoomcamp",
+                        "title": "DataTalksClub MLOps Zoomcamp (free course)",
+                        "document_url": "/v1/knowledge/course_mlops_zoomcamp",
+                        "sources": [{"label": "DataTalksClub MLOps Zoomcamp (free course)", "url": "https://github.com/DataTalksClub/mlops-zoomcamp"}],
+                    }
+                ],
                 "project": "Build a small project that uses Model serving end to end and write up what you learned.",
             }
         ],
     },
-    "sources": ["ml_engineer", "model_serving"],
+    "sources": ["ml_engineer", "model_serving", "course_mlops_zoomcamp"],
     "warnings": [],
 }
 

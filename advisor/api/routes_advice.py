@@ -13,10 +13,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from advisor.api import examples as ex
 from advisor.api.deps import get_advisor
 from advisor.api.errors import ApiError, clean_message, field_error
-from advisor.api.schemas import AnswerOut, ChatRequest, CompareRequest, ComparisonOut, ProfileTextRequest, RecommendRequest, answer_out, comparison_out, errors, ok
+from advisor.api.schemas import AnswerOut, ChatRequest, CompareRequest, ComparisonOut, ProfileTextRequest, RecommendationOut, RecommendRequest, answer_out, comparison_out, errors, ok, recommendation_out
 from advisor.api.security import AuthFirstRoute, require_read
 from advisor.api.sse import event, guarded, primed, sse_response
-from advisor.models import Message, Profile, Recommendation
+from advisor.models import Message, Profile
 from advisor.profile import MAX_RESUME_BYTES, ResumeTooLarge, read_resume
 
 router = APIRouter(prefix="/v1", tags=["advice"], dependencies=[Depends(require_read)], route_class=AuthFirstRoute)
@@ -92,13 +92,14 @@ async def chat(req: ChatRequest, adv=Depends(get_advisor)):
 
 @router.post(
     "/recommend",
-    response_model=Recommendation,
+    response_model=RecommendationOut,
     summary="Rank the roles for a person and plan the way to one",
+    description="Each plan stage's `resources` carry their `title`, `document_url` (an API path) and external `sources`, as chat citations do.",
     responses={**ok(ex.RECOMMENDATION), **errors(401, 403, 413, 422, 503)},
 )
 def recommend(req: RecommendRequest, adv=Depends(get_advisor)):
     check_profile_roles(adv, req.profile, "profile")
-    return adv.recommend(req.source, targets=req.targets, hours=req.hours, seniority=req.seniority)
+    return recommendation_out(adv.recommend(req.source, targets=req.targets, hours=req.hours, seniority=req.seniority), adv.kb)
 
 
 @router.post(

@@ -1,20 +1,20 @@
 """Request and response shapes of the HTTP API, with the examples /docs shows.
 
 Domain answers (``Answer``, ``Recommendation``, ``Profile``, ``Hit``) are returned as they are
-in ``advisor.models``; this module only adds what HTTP needs around them.
+in ``advisor.models``; this module only adds what HTTP needs around them, such as the links of
+cited documents and plan resources (built in ``knowledge.links``, as the CLI's JSON is).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any, Literal
-from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from advisor.api import examples as ex
-from advisor.models import Answer, Comparison, Message, PathOutlook, Profile
-from knowledge.links import source_links
+from advisor.models import Answer, Comparison, Message, PathOutlook, Plan, PlanStage, Profile, Recommendation
+from knowledge.links import linked_recommendation, links
 from knowledge.schema import Seniority
 from retrieval.hit import Hit
 
@@ -145,26 +145,52 @@ class Citation(Hit):
     )
 
 
+class ResourceOut(BaseModel):
+    """A resource a plan stage recommends, linked as citations are."""
+
+    id: str = Field(description="The resource's document id.")
+    title: str = Field(description="Its title, as a person reads it.")
+    document_url: str = Field(pattern=r"^/v1/knowledge/", description="API path of the resource's document.")
+    sources: list[SourceLinkOut] = Field(description="The resource's own page first, then its other sources with a web address.")
+
+
+class PlanStageOut(PlanStage):
+    resources: list[ResourceOut]  # type: ignore[assignment]
+
+
+class PlanOut(Plan):
+    stages: list[PlanStageOut]  # type: ignore[assignment]
+
+
+class RecommendationOut(Recommendation):
+    """A :class:`~advisor.models.Recommendation` whose plan stages' resources carry their titles and links."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.RECOMMENDATION]})
+
+    plan: PlanOut | None
+
+
+def recommendation_out(rec: Recommendation, kb) -> RecommendationOut:
+    return RecommendationOut.model_validate(linked_recommendation(rec.model_dump(), kb))
+
+
 class AnswerOut(Answer):
-    """An :class:`~advisor.models.Answer` whose citations carry their links."""
+    """An :class:`~advisor.models.Answer` whose citations carry their links (and whose recommendation's
+    plan resources do too)."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [ex.ANSWER]})
 
     citations: list[Citation]
-
-
-def document_url(doc_id: str) -> str:
-    return f"/v1/knowledge/{quote(doc_id, safe='')}"
+    recommendation: RecommendationOut | None = None
 
 
 def cite(hit: Hit, kb) -> Citation:
-    doc = kb.docs.get(hit.doc_id)
-    links = source_links(doc.meta) if doc is not None else []
-    return Citation(**hit.model_dump(), document_url=document_url(hit.doc_id), sources=[SourceLinkOut(label=l.label, url=l.url) for l in links])
+    return Citation(**hit.model_dump(), **links(kb, hit.doc_id))
 
 
 def answer_out(answer: Answer, kb) -> AnswerOut:
-    return AnswerOut(**{**dict(answer), "citations": [cite(h, kb) for h in answer.citations]})
+    rec = recommendation_out(answer.recommendation, kb) if answer.recommendation is not None else None
+    return AnswerOut(**{**dict(answer), "citations": [cite(h, kb) for h in answer.citations], "recommendation": rec})
 
 
 class PathOutlookOut(PathOutlook):
