@@ -10,6 +10,7 @@ its segment and the segments after it in the same clause until another cue appea
 
 from __future__ import annotations
 
+from collections.abc import Callable
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,13 +35,20 @@ from advisor.role_prior import background_levels, background_of, prior_seniority
 from knowledge.base import KnowledgeBase, normalise_alias
 from knowledge.document import first_sentence, section_text
 
-_CLAUSE = re.compile(r"(?:[.;!?\n]+|\bbut\b|\balthough\b|\bthough\b|\bhowever\b|\bwhereas\b|\bexcept\b|(?<!not )(?<!n't )\byet\b(?! to\b)|\bwhile\b)", re.I)
+_CLAUSE = re.compile(r"(?:[.;!?\n]+|\bbut\b|\balthough\b|\bthough\b|\bhowever\b|\bwhereas\b|\bexcept\b|(?<!not )(?<!n't )(?<!\()\byet\b(?! to\b)|\bwhile\b|\bso\b(?=\s+(?:i|we)\b))", re.I)
 _SEGMENT = re.compile(r",|\band\b|\bplus\b|&|/(?=\s)|\|", re.I)
 _NEGATION = re.compile(
     r"\b(no|not|never|don'?t|do not|doesn'?t|haven'?t|have not|hasn'?t|didn'?t|did not|without|lack|lacking|zero|"
-    r"unfamiliar|nothing|none|can'?t|cannot|want to learn|like to learn|need to learn|plan to learn|hope to learn|have yet to|should learn|could learn|might learn|learn to|thinking of learning|considering learning|not yet)\b",
+    r"unfamiliar|nothing|none|can'?t|cannot|want to learn|like to learn|need to learn|plan to learn|hope to learn|have yet to|should learn|could learn|might learn|learn to|thinking of learning|considering learning|not yet)\b(?!-)",
     re.I,
 )
+_DOUBLE_NEGATION = re.compile(
+    r"\b(?:it'?s |it is )?not (?:that|as if|as though|like) (i|we)(?:'ve| have)? (?:don'?t|do not|haven'?t|have not|never|can'?t|cannot) ", re.I
+)
+""""It's not that I don't know SQL", "it's not as if I've never used Git": a claim, not a lack."""
+_EXCEPTION = re.compile(r"\b(?:beyond|outside(?: of)?|other than|except(?: for)?|apart from|besides|bar)\b", re.I)
+"""Where a negation's reach ends: "no cloud beyond BigQuery" and "never deployed anything outside
+the SAS grid" name what the person does use; "(macros I recorded, not wrote)" ends at its bracket."""
 # Ordered: the first pattern that matches in a segment sets the level.
 _LEVEL_CUES: list[tuple[re.Pattern, int]] = [
     (re.compile(r"\b(confuses? me|confused by|forgot|forgotten|no idea|clueless|(?:i'?ll|i would|i'?d) panic|terrif(?:y|ies|ied) me|scares? me)\b", re.I), 0),
@@ -340,6 +348,7 @@ class SkillExtractor:
                 neg = before
             if (label := self.lexicon.inline_gap.search(clause)) and (neg is None or label.end() < neg.start()):
                 neg = label
+            reach = _negation_reach(clause, neg, self._ends_with_name)
             liking = self.lexicon.feeling(clause)
             if liking and not neg and not self.lexicon.usage.search(clause):
                 continue  # "I actually hate dashboards" states a preference, not a skill
@@ -363,7 +372,7 @@ class SkillExtractor:
                     if unclaimed is not None and at + offset >= unclaimed.start():
                         continue
                     # Under a "GAPS" heading a stated level still counts: "SQL: basic" is level 1
-                    negated = ((in_gap_list and cue_level is None) or (neg is not None and neg.start() <= at + offset)
+                    negated = ((in_gap_list and cue_level is None) or (neg is not None and neg.start() <= at + offset < reach)
                                or bool(_NEGATED_AFTER.search(clause[at + end :]))
                                or (cue_level is None and self._negated_later(clause, at + end)))
                     if not negated and self.lexicon.theirs(clause, at + offset):
@@ -384,7 +393,7 @@ class SkillExtractor:
                     if level is not None or len(_WORD.findall(residue.lower())) > 3:
                         listed = []
                 if not hits and not liking and len(segment.split()) >= 2 and not _ROLE_MENTION.search(segment):
-                    negated = (in_gap_list or (neg is not None and neg.start() <= at + len(segment))
+                    negated = (in_gap_list or (neg is not None and neg.start() <= at + len(segment) and at < reach)
                                or (cue_level is None and self._negated_later(clause, at)))
                     if not negated and self.lexicon.theirs(clause, at + len(segment)):
                         continue
@@ -399,6 +408,10 @@ class SkillExtractor:
             if match and match[0] not in found:
                 note(Mention(match[0], lvl, evidence, explicit))
         return list(found.values())
+
+    def _ends_with_name(self, text: str) -> bool:
+        hits = self.find(text)
+        return bool(hits) and not text[hits[-1][1] :].strip()
 
     def _negated_later(self, clause: str, pos: int) -> bool:
         """A lack said after the skill: "Power BI is on my list", "Docker I've never used",
@@ -506,6 +519,20 @@ class SkillExtractor:
         return score
 
 
+def _negation_reach(clause: str, neg: re.Match | None, annotates: Callable[[str], bool]) -> int:
+    """Where the clause's negation stops covering names (see ``_EXCEPTION``). A negation inside
+    brackets that annotate a name ("excel (some macros I recorded, not wrote), SQL") speaks of the
+    bracket only; ``annotates(text)`` says whether ``text`` ends with a skill's name."""
+    if neg is None:
+        return len(clause)
+    before = clause[: neg.start()]
+    opened, close = before.rfind("("), clause.find(")", neg.end())
+    if opened > before.rfind(")") and close >= 0 and annotates(clause[:opened]):
+        return close
+    end = _EXCEPTION.search(clause, neg.end())
+    return end.start() if end else len(clause)
+
+
 def _clause_negation(clause: str) -> re.Match | None:
     """The first negation that covers what follows it. One right after "Name:" or "Name -"
     ("Version control: none - our SAS programs...") speaks of that name only (``_NEGATED_AFTER``)."""
@@ -538,6 +565,7 @@ def _clauses(text: str, inline_gap: re.Pattern | None = None):
         if _HEADING.match(stripped):
             in_gap = False
         line = _ANSWERED.sub(r" \1", line)  # "Docker? nope" is one statement
+        line = _DOUBLE_NEGATION.sub(r"\1 ", line)
         line = _DOT_LEADER.sub(" | ", line)  # "Kubernetes ........ no" is one table row
         for clause in _CLAUSE.split(line):
             if clause.strip():

@@ -194,6 +194,34 @@ def test_a_level_under_a_gaps_heading_still_counts(real_advisor):
     assert got["sql"] == 1 and got["tableau"] == 0
 
 
+@pytest.mark.parametrize(
+    "text, skill",
+    [
+        ("It's not that I don't know SQL, I write it every day", "sql"),
+        ("it's not as if I've never used Git, our whole modelling repo is on GitLab", "git"),
+        ("no docker, no cloud beyond bigquery console", "bigquery"),
+        ("I have never deployed anything outside the bank's SAS grid", "sas"),
+        ("we didn't have an analytics engineer for a year so I built the inventory models on top of BigQuery", "bigquery"),
+        ("a no-show prediction model for outpatient appointments (lightgbm, it's decent)", "scikit_learn"),
+        ("a LOT of Excel (pivot tables, some macros i recorded not wrote), sql queries, power bi reports", "power_bi"),
+    ],
+)
+def test_what_a_negation_does_not_reach(real_advisor, text, skill):
+    assert levels(real_advisor, text).get(skill, 0) > 0
+
+
+@pytest.mark.parametrize(
+    "text, skill",
+    [
+        ("I don't use Docker (or Kubernetes), or Terraform", "infrastructure_as_code"),
+        ("Gaps (honestly, not yet): Docker, Kubernetes", "kubernetes"),
+        ("Things I haven't done (yet): Docker, Kubernetes", "docker"),
+    ],
+)
+def test_a_negation_around_brackets_still_reaches_the_list(real_advisor, text, skill):
+    assert levels(real_advisor, text)[skill] == 0
+
+
 def test_a_line_opened_by_a_gap_label_is_a_gap_list_to_its_end(real_advisor):
     text = ("things i know im missing: dbt is on my list, everyone on linkedin seems to use it. data modelling - not "
             "confident at all. and dax bc apparently the company is moving to power bi next year ugh\nI use SQL daily")
