@@ -113,6 +113,7 @@ class Lexicon:
     absent_before: re.Pattern
     absent_after: re.Pattern
     inline_gap: re.Pattern
+    rhetorical: re.Pattern
     preferences: dict[str, re.Pattern]
     favours: dict[str, str]
     labels: dict[str, str]
@@ -183,6 +184,9 @@ class Lexicon:
             absent_before=words(absence.get("before_skill")),
             absent_after=words(absence.get("after_skill")),
             inline_gap=re.compile(words(absence.get("gap_labels")).pattern + r"\s*:", re.I),
+            rhetorical=re.compile(
+                r"([^.!?\n]+?)\s*(?:" + "|".join(re.escape(w) for w in absence.get("rhetorical") or ["(?!)"]) + r")(?=\W|$)", re.I
+            ),
             third_parties=re.compile(
                 r"(?:" + words(data.get("third_parties")).pattern
                 + r"|\b(?:our|the|my|their|two|three|a few|several|other)\s+(?:[\w-]+\s+){0,2}?" + words(data.get("third_party_groups")).pattern + r")"
@@ -342,6 +346,7 @@ class SkillExtractor:
             if old is None or m.explicit or not old.explicit:
                 found[m.skill_id] = m if old is None or m.explicit or m.level >= old.level else old
 
+        text = self.lexicon.rhetorical.sub(r"(not) \1.", text)  # "Power BI expert, me?" denies it
         for clause, in_gap_list in _clauses(text, self.lexicon.inline_gap):
             neg = _clause_negation(clause)
             if (before := self.lexicon.absent_before.search(clause)) and (neg is None or before.start() < neg.start()):

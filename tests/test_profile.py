@@ -222,6 +222,12 @@ def test_a_negation_around_brackets_still_reaches_the_list(real_advisor, text, s
     assert levels(real_advisor, text)[skill] == 0
 
 
+def test_a_rhetorical_claim_is_denied_and_units_are_not_sarcasm(real_advisor):
+    assert levels(real_advisor, "Power BI expert, me? sure, if clicking the share button on someone else's report counts.")["power_bi"] == 0
+    assert levels(real_advisor, "sure, I know Kubernetes, yeah right")["kubernetes"] == 0
+    assert levels(real_advisor, "~400 requests/s at peak with FastAPI")["api_development"] > 0
+
+
 def test_a_line_opened_by_a_gap_label_is_a_gap_list_to_its_end(real_advisor):
     text = ("things i know im missing: dbt is on my list, everyone on linkedin seems to use it. data modelling - not "
             "confident at all. and dax bc apparently the company is moving to power bi next year ugh\nI use SQL daily")
