@@ -30,10 +30,10 @@ def load() -> str:
     return f"load {os.getloadavg()[0]:.2f}"
 
 
-def timed_run(cmd: list[str], env: dict) -> tuple[float, float]:
+def timed_run(cmd: list[str], env: dict, cwd: Path = ROOT) -> tuple[float, float]:
     """Seconds from process start to exit, and the child's peak RSS in GB."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     err = proc.stderr.read()
     _, status, usage = os.wait4(proc.pid, 0)
     took = time.perf_counter() - start
@@ -100,11 +100,11 @@ def wait_for(url: str, proc: subprocess.Popen, start: float, timeout: float = 60
     raise RuntimeError(f"{url} did not answer within {timeout} s")
 
 
-def serve(env: dict, warm_chats: int = 20) -> tuple[float, float, float]:
+def serve(env: dict, warm_chats: int = 20, cwd: Path = ROOT, cmd: list[str] | None = None) -> tuple[float, float, float]:
     """(s to /readyz 200, s to the first /v1/chat answer, RSS in GB after ``warm_chats`` more chats)."""
     port = free_port()
     start = time.perf_counter()
-    proc = subprocess.Popen([str(BIN / "reskill"), "serve", "--port", str(port)], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([*(cmd or [str(BIN / "reskill")]), "serve", "--port", str(port)], env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         ready = wait_for(f"http://127.0.0.1:{port}/readyz", proc, start)
         chat(port)
@@ -151,7 +151,7 @@ CHROMIUM = "/usr/bin/chromium"
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"]
 
 
-def streamlit_browser(env: dict) -> tuple[float, float, float]:
+def streamlit_browser(env: dict, script: str = "app.py") -> tuple[float, float, float]:
     """`streamlit run app.py` in a real browser (Debian's Chromium, already open, as a person's is):
     seconds from process start to the server's health, to the chat input being usable, and to the
     full chat (its 'Engine:' caption; on a fresh data dir the keyword chat comes first)."""
@@ -163,7 +163,7 @@ def streamlit_browser(env: dict) -> tuple[float, float, float]:
         page = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
         start = time.perf_counter()
         proc = subprocess.Popen(
-            [str(BIN / "streamlit"), "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+            [str(BIN / "streamlit"), "run", script, "--server.headless", "true", "--server.port", str(port),
              "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
             env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
@@ -185,11 +185,58 @@ def streamlit_browser(env: dict) -> tuple[float, float, float]:
             browser.close()
 
 
+MINIMAL_APP = 'import streamlit as st\nst.title("floor")\nst.caption("Engine: none")\nst.chat_input("type")\n'
+"""The Streamlit floor: a page with a title and a chat box and nothing else."""
+
+
+def browser_figures(env: dict, base: dict, line, floor_now, warm: bool = True, fresh: bool = True) -> None:
+    """The real-browser Streamlit figures: the floor (a chat-box-only app), warm, fresh."""
+    if warm:
+        app = temp_data_dir() / "minimal_app.py"
+        app.write_text(MINIMAL_APP)
+        _, usable, _ = streamlit_browser(env, str(app))
+        line("Streamlit floor: a chat-box-only app, browser: chat input usable", usable)
+        fl = floor_now()
+        _, usable, full = streamlit_browser(env)
+        line("warm: `streamlit run app.py`, browser: chat input usable", usable, fl)
+        line("warm: `streamlit run app.py`, browser: full chat shown", full, fl)
+    if fresh:
+        fl = floor_now()
+        _, usable, full = streamlit_browser(dict(base, RESKILL_DATA_DIR=str(temp_data_dir())))
+        line("fresh: `streamlit run app.py`, browser: chat input usable (keyword search)", usable, fl)
+        line("fresh: `streamlit run app.py`, browser: full chat (index and reader built)", full, fl)
+
+
+def before_after(before: Path, base: dict, line, rounds: int) -> None:
+    """`reskill ask` and `reskill serve` to /readyz with the code in ``before`` (a tree of an older
+    commit: `git archive <commit> | tar -x -C DIR`) and with this tree, alternating, each on its own
+    warm data dir (the same embedder export), so both see the same load."""
+    models = str(base.get("RESKILL_MODEL_CACHE_DIR") or ROOT / ".reskill" / "models")
+    sides = {}
+    for name, tree in (("before", before), ("after", ROOT)):
+        data = temp_data_dir()
+        env = dict(base, RESKILL_DATA_DIR=str(data), RESKILL_MODEL_CACHE_DIR=models, RESKILL_KNOWLEDGE_DIR=str(tree / "knowledge"))
+        env["PYTHONPATH"] = str(tree)  # the tree's own code first, ahead of the editable install
+        sides[name] = (tree, env)
+        timed_run([sys.executable, "-m", "advisor.cli", "index"], env, cwd=tree)  # build, and warm the caches
+        timed_run([sys.executable, "-m", "advisor.cli", "ask", QUESTION], env, cwd=tree)
+    for n in range(rounds):
+        for name, (tree, env) in sides.items():
+            took, rss = timed_run([sys.executable, "-m", "advisor.cli", "ask", QUESTION], env, cwd=tree)
+            line(f"{name}: warm `reskill ask` (round {n + 1})", took, None, f"  peak RSS {rss:.2f} GB")
+    for n in range(rounds):
+        for name, (tree, env) in sides.items():
+            ready, _, _ = serve(env, warm_chats=0, cwd=tree, cmd=[sys.executable, "-m", "advisor.cli"])
+            line(f"{name}: warm `reskill serve` to /readyz 200 (round {n + 1})", ready)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--skip-fresh", action="store_true", help="only the warm data dir")
     ap.add_argument("--skip-streamlit", action="store_true")
     ap.add_argument("--only-browser", action="store_true", help="only the real-browser Streamlit figures (warm, and fresh unless --skip-fresh)")
+    ap.add_argument("--before", type=Path, help="only: before/after of `reskill ask` and serve, alternating, with the older code in this tree")
+    ap.add_argument("--rounds", type=int, default=5)
     args = ap.parse_args()
     header("cold start: process start to first answer, warm data dir and fresh, beside the floor")
     base = dict(os.environ, ANONYMIZED_TELEMETRY="False", HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
@@ -213,12 +260,19 @@ def main() -> None:
     line("one query embedding", f["query"])
     line("floor = import chromadb + embedder load + one query", f["chromadb"] + f["embedder"] + f["query"])
     print("# each figure below is followed by its ratio to a floor measured just before it")
+    if args.before:
+        before_after(args.before.resolve(), base, line, args.rounds)
+        line("floor, again", floor_now())
+        return
 
     warm = temp_data_dir()
     env = dict(base, RESKILL_DATA_DIR=str(warm))
     fl = floor_now()
     took, _ = cli(["index"], env)
     line("fresh data dir: `reskill index` (builds the index)", took, fl)
+    if args.only_browser:
+        browser_figures(env, base, line, floor_now, fresh=not args.skip_fresh)
+        return
     for what in ("warm: `reskill ask` to the printed answer", "warm: `reskill ask` again"):
         fl = floor_now()
         took, rss = cli(["ask", QUESTION], env)
@@ -233,10 +287,7 @@ def main() -> None:
         fl = floor_now()
         line("warm: Streamlit app (AppTest) to the first chat answer", streamlit_apptest(env), fl)
         if Path(CHROMIUM).exists():
-            fl = floor_now()
-            _, usable, full = streamlit_browser(env)
-            line("warm: `streamlit run app.py`, browser: chat input usable", usable, fl)
-            line("warm: `streamlit run app.py`, browser: full chat shown", full, fl)
+            browser_figures(env, base, line, floor_now, fresh=False)
 
     if not args.skip_fresh:
         env = dict(base, RESKILL_DATA_DIR=str(temp_data_dir()))
@@ -248,10 +299,7 @@ def main() -> None:
         line("fresh: `reskill serve` to /readyz 200 (index built first)", ready, fl)
         line("fresh: `reskill serve` to the first /v1/chat answer", first, fl)
         if not args.skip_streamlit and Path(CHROMIUM).exists():
-            fl = floor_now()
-            _, usable, full = streamlit_browser(dict(base, RESKILL_DATA_DIR=str(temp_data_dir())))
-            line("fresh: `streamlit run app.py`, browser: chat input usable (keyword search)", usable, fl)
-            line("fresh: `streamlit run app.py`, browser: full chat (index and reader built)", full, fl)
+            browser_figures(env, base, line, floor_now, warm=False)
 
 if __name__ == "__main__":
     main()
