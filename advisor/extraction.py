@@ -49,15 +49,6 @@ _DOUBLE_NEGATION = re.compile(
 _EXCEPTION = re.compile(r"\b(?:beyond|outside(?: of)?|other than|except(?: for)?|apart from|besides|bar)\b", re.I)
 """Where a negation's reach ends: "no cloud beyond BigQuery" and "never deployed anything outside
 the SAS grid" name what the person does use; "(macros I recorded, not wrote)" ends at its bracket."""
-# Ordered: the first pattern that matches in a segment sets the level.
-_LEVEL_CUES: list[tuple[re.Pattern, int]] = [
-    (re.compile(r"\b(confuses? me|confused by|forgot|forgotten|no idea|clueless|(?:i'?ll|i would|i'?d) panic|terrif(?:y|ies|ied) me|scares? me)\b", re.I), 0),
-    (re.compile(r"\b(expert|mastery|master|guru|deep expertise|architected|lead(?:ing)? .{0,20}team)\b", re.I), 4),
-    (re.compile(r"\b(advanced|strong|proficient|fluent|solid|extensive|deep(?! learning)|very good|excellent|heavy|heavily)\b", re.I), 3),
-    (re.compile(r"\b(daily|every day|everyday|day to day|day-to-day|all day|second nature|i live in|we live in|in production|production|a lot|lots of|extensively|(?<!as )well|led|owned|shipped|maintained?|used by|built|set up(?! by)|deployed|deploy|serves|migrated|designed|implemented|rolled out|created|developed|wrote|took .{0,20} to production)\b", re.I), 3),
-    (re.compile(r"\b(basic|basics|beginner|a little|a bit|little|dabbled|played with|tutorial|tutorials|intro|introductory|(?:still|currently|just|i'?m|am|been|started|now|slowly) learning|novice|rusty|limited|heard of|took an? (?:\w+ )?course|(?<!of )course on|online course|udemy|coursera|only as a user|only through|working through (?:a|an|the|my) (?:[\w-]+ ){0,4}course|that'?s about it|thats about it|that'?s it|nothing (?:more|fancy|amazing|serious))\b", re.I), 1),
-    (re.compile(r"\b(some|familiar|working knowledge|decent|okay|ok|moderate|intermediate|occasionally|occasional|now and then)\b", re.I), 2),
-]
 _YEARS_OF = re.compile(NUMBER + r"\+?\s*(?:years?|yrs?)\s+(?:of\s+)?", re.I)
 _ROLE_MENTION = re.compile("|".join(ROLE_WORDS.values()) + r"|\b(?:analyst|engineer|scientist)s?\b", re.I)
 _PREPOSITION = re.compile(
@@ -114,6 +105,7 @@ class Lexicon:
     absent_after: re.Pattern
     inline_gap: re.Pattern
     rhetorical: re.Pattern
+    level_cues: list[tuple[re.Pattern, int]]
     preferences: dict[str, re.Pattern]
     favours: dict[str, str]
     labels: dict[str, str]
@@ -155,7 +147,23 @@ class Lexicon:
 
     def only_opinion(self, clause: str) -> bool:
         """An impression with no usage word and no level ("the ML stuff does look cool")."""
-        return bool(self.opinions.search(clause)) and not self.usage.search(clause) and _segment_level(clause) is None
+        return bool(self.opinions.search(clause)) and not self.usage.search(clause) and self.level(clause) is None
+
+    def level(self, segment: str) -> int | None:
+        cue = self.cue(segment)
+        return cue[0] if cue else None
+
+    def cue(self, segment: str) -> tuple[int, int] | None:
+        """(level, where the cue starts) for a segment's first matching cue group
+        (``knowledge/lexicon/levels.yml``). A usage cue after a negation is not a level ("none of
+        these have I built myself", "never deployed one")."""
+        if m := _YEARS_OF.search(segment):
+            return years_to_level(number(m.group(1))), m.start()
+        negation = _NEGATION.search(segment)
+        for pattern, level in self.level_cues:
+            if (cue := pattern.search(segment)) and not (level >= 3 and negation and negation.start() < cue.start()):
+                return level, cue.start()
+        return None
 
     def theirs(self, clause: str, at: int) -> bool:
         """Whether the name at ``at`` belongs to a third party that is the subject before it
@@ -174,8 +182,8 @@ class Lexicon:
 
         prefs = data.get("preferences", {})
         goals = data.get("goals", {})
-        absence_path = path.with_name("absence.yml")
-        absence = _yaml(absence_path)
+        absence = _yaml(path.with_name("absence.yml"))
+        cues = _yaml(path.with_name("levels.yml")).get("cues", [])
         return cls(
             likes=words(data.get("likes")),
             dislikes=words(data.get("dislikes")),
@@ -192,6 +200,7 @@ class Lexicon:
                 + r"|\b(?:our|the|my|their|two|three|a few|several|other)\s+(?:[\w-]+\s+){0,2}?" + words(data.get("third_party_groups")).pattern + r")"
                 + r"\s+(?:\w+ly\s+|all\s+|who\s+|that\s+|seems?\s+to\s+|(?:would|will)\s+)*" + words(data.get("third_party_verbs")).pattern, re.I
             ),
+            level_cues=_level_cues(path.with_name("levels.yml"), cues),
             preferences={name: words(p["phrases"]) for name, p in prefs.items()},
             favours={name: p["favours"] for name, p in prefs.items()} | {f"goal_{r}": r for r in goals},
             labels={name: p.get("label", name) for name, p in prefs.items()} | {f"goal_{r}": g["label"] for r, g in goals.items()},
@@ -200,6 +209,20 @@ class Lexicon:
             goal_weight=int(data.get("goal_weight", 1)),
             case_sensitive=frozenset(data.get("case_sensitive_aliases", [])),
         )
+
+
+def _level_cues(path: Path, cues: list[dict]) -> list[tuple[re.Pattern, int]]:
+    """The cue groups of ``levels.yml``, in order; a broken entry names the file, the group and why."""
+    out = []
+    for n, group in enumerate(cues, 1):
+        try:
+            level = int(group["level"])
+            if not 0 <= level <= 4:
+                raise ValueError(f"level {level} is outside 0-4")
+            out.append((re.compile(r"\b(?:" + "|".join(group["phrases"]) + r")\b", re.I), level))
+        except (KeyError, TypeError, ValueError, re.error) as exc:
+            raise ValueError(f"{path}: cue group {n}: {exc}") from None
+    return out
 
 
 def _yaml(path: Path) -> dict:
@@ -365,7 +388,7 @@ class SkillExtractor:
             for segment in _SEGMENT.split(clause):
                 if not segment.strip():
                     continue
-                cue = _segment_cue(segment)
+                cue = self.lexicon.cue(segment)
                 level = cue[0] if cue else None
                 if level is not None and _IN_PARENTHESES.search(segment):
                     cue_level, carried = level, cue_level  # "PowerBI (basic)" describes that item only
@@ -386,7 +409,7 @@ class SkillExtractor:
                     note(Mention(sid, lvl, " ".join(clause.split()), explicit=negated or cue_level is not None))
                     if not negated and cue_level is None:
                         listed.append(found[sid])
-                if hits and level is not None and not _IN_PARENTHESES.search(segment) and _segment_cue(segment[: hits[0][0]]) is None:
+                if hits and level is not None and not _IN_PARENTHESES.search(segment) and self.lexicon.cue(segment[: hits[0][0]]) is None:
                     # A level said after the names covers the whole list before it ("X and Y are second nature")
                     for m in listed:
                         if found.get(m.skill_id) is m:
@@ -430,7 +453,7 @@ class SkillExtractor:
             if m is None:
                 continue
             between = rest[: m.start()]
-            if self.lexicon.usage.search(between) or _segment_level(between) is not None:
+            if self.lexicon.usage.search(between) or self.lexicon.level(between) is not None:
                 continue
             if plain_negation:
                 # only right after the names: "Docker I've never used", "X and Y, which I've never done"
@@ -590,23 +613,6 @@ def _filler_like(text: str, m: re.Match) -> bool:
     if m.group().lower() not in ("like", "likes"):
         return False
     return not re.search(r"\b(?:i|we|i'd|we'd|would|really|do|also|genuinely|actually|still|kinda|quite)\s+$", text[: m.start()], re.I)
-
-
-def _segment_level(segment: str) -> int | None:
-    cue = _segment_cue(segment)
-    return cue[0] if cue else None
-
-
-def _segment_cue(segment: str) -> tuple[int, int] | None:
-    """(level, where the cue starts) for a segment's first matching cue. A usage cue after a
-    negation is not a level ("none of these have I built myself", "never deployed one")."""
-    if m := _YEARS_OF.search(segment):
-        return years_to_level(number(m.group(1))), m.start()
-    negation = _NEGATION.search(segment)
-    for pattern, level in _LEVEL_CUES:
-        if (cue := pattern.search(segment)) and not (level >= 3 and negation and negation.start() < cue.start()):
-            return level, cue.start()
-    return None
 
 
 def confidence(known: int, absent: int) -> Extraction:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 
@@ -350,3 +351,19 @@ def test_a_background_and_the_seniority_people_say(real_advisor):
     assert p.current_role is None and p.background == "biostatistician" and p.years_experience == 9
     assert real_advisor.profile("SENIOR DATA SCIENTIST, grocery chain").current_seniority == "senior"
     assert real_advisor.profile("I'm applying for the Senior BI Analyst role; data scientist for 3 years").current_seniority is None
+
+
+def test_level_cues_are_data_and_a_broken_one_names_the_file(tmp_path):
+    import shutil
+
+    from advisor.extraction import Lexicon
+
+    lexicon = tmp_path / "lexicon"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "knowledge" / "lexicon", lexicon)
+    assert Lexicon.load(lexicon / "preferences.yml").level("I use dbt daily") == 3
+    (lexicon / "levels.yml").write_text("cues:\n  - level: 3\n    phrases: ['daily', 'broken(']\n")
+    with pytest.raises(ValueError, match=r"levels.yml: cue group 1: .*(missing|unterminated)"):
+        Lexicon.load(lexicon / "preferences.yml")
+    (lexicon / "levels.yml").write_text("cues:\n  - level: 7\n    phrases: ['daily']\n")
+    with pytest.raises(ValueError, match=r"levels.yml: cue group 1: level 7 is outside 0-4"):
+        Lexicon.load(lexicon / "preferences.yml")
