@@ -320,3 +320,58 @@ def test_the_cli_prints_each_source_with_its_web_address(real_advisor):
     a = real_advisor.ask("where can i learn docker for free")
     line = _citation_line(1, a.citations[0], real_advisor.kb)
     assert line.startswith("[1] ") and " · https://" in line
+
+
+# -- issue 16: resources only for what the question is about; real phrasings -----------------------
+def _offered(a: Answer, kb) -> list:
+    return [kb.docs[d].meta for d in dict.fromkeys(h.doc_id for h in a.citations) if kb.docs[d].kind == "resource"]
+
+
+def test_a_resource_is_offered_only_for_a_skill_the_question_is_about(real_advisor):
+    kb = real_advisor.kb
+    a = Chat(real_advisor).say("which book should i read for ml system design interviews?")
+    assert a.intent == "resources"
+    offered = _offered(a, kb)
+    assert len(offered) >= 2 and all("ml_system_design" in m.skills for m in offered), [(m.id, m.skills) for m in offered]
+    # Nothing named: each resource shares a skill with the one that matches best (no dbt for LLM apps).
+    a = Chat(real_advisor).say("what would you use to learn building llm apps, free if possible")
+    offered = _offered(a, kb)
+    assert offered and not any("dbt" in m.skills for m in offered), [m.id for m in offered]
+    assert all(set(m.skills) & set(offered[0].skills) for m in offered)
+    # A path named: only resources for that path's skills.
+    a = Chat(real_advisor).say("best course to get into data engineering?")
+    need = {s for req in kb.roles["data_engineer"].requirements for s in req.members}
+    assert all(set(m.skills) & need for m in _offered(a, kb))
+
+
+def test_the_full_skill_title_names_the_skill_in_a_question(real_advisor):
+    from advisor.chat.context import skills_in
+
+    assert skills_in(real_advisor, "good resources for ml system design?") == ("ml_system_design",)
+    assert skills_in(real_advisor, "i'm prepping machine learning system design") == ("ml_system_design",)
+    assert skills_in(real_advisor, "tips for designing ml systems") == ("ml_system_design",)
+    assert skills_in(real_advisor, "what does an ML engineer do") == ()
+
+
+def test_a_practice_question_with_a_line_about_the_person_is_not_a_profile_update(real_advisor):
+    a = Chat(real_advisor).say("know any site with timed pandas problems? i go to pieces when a recruiter is watching")
+    assert a.intent == "resources" and "updated your profile" not in a.text, a.text
+    assert _offered(a, real_advisor.kb)
+
+
+def test_a_certificate_weighed_against_doing_it_yourself_is_a_credentials_question(real_advisor):
+    from advisor.chat.context import weighs_options
+
+    assert weighs_options("the aws ml engineer associate, or spend that time shipping my own models?")
+    assert not weighs_options("any course that ends in a certificate and a project?")
+    a = Chat(real_advisor).say("ckad now, or run a few models on my own cluster and write it up?")
+    assert a.intent == "education", (a.intent, a.text)
+    assert {"cert_ckad", "degrees_and_credentials"} <= _cites(a) and "The portfolio — a project" in a.text
+
+
+def test_a_lead_sentence_does_not_stop_at_an_initial():
+    from advisor.chat.compose import lead_sentence
+
+    assert lead_sentence("Written by authors (D. Sculley among them), the book treats ML as a service. More.") == (
+        "Written by authors (D. Sculley among them), the book treats ML as a service."
+    )

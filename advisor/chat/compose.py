@@ -165,7 +165,8 @@ def _first_items(block: str, max_chars: int) -> str:
 def lead_sentence(text: str) -> str:
     """The first sentence of a paragraph (for a one-line answer that a passage then supports)."""
     text = re.sub(r"\*\*(.+?)\*\*", r"\1", _ITEM.sub("", text.strip()))
-    m = re.search(r"(.+?[.!?])(?:\s+(?=[A-Z0-9\"'(*])|$)", text)
+    # Not after an initial or an abbreviation: "(D. Sculley also co-wrote ...)", "e.g. Airflow".
+    m = re.search(r"(.+?(?<![\s(][A-Z])(?<!\be\.g)(?<!\bi\.e)(?<!\bvs)(?<!\bDr)(?<!\bMr)(?<!\bMs)[.!?])(?:\s+(?=[A-Z0-9\"'(*])|$)", text)
     return (m.group(1) if m else text).strip()
 
 

@@ -137,10 +137,34 @@ def read_turns(adv, texts: list[str]) -> list[Reading]:
 
 def skills_in(adv, text: str) -> tuple[str, ...]:
     """Skills the text names, except words that are part of a role's name ("machine learning" in
-    "machine learning engineer" is the role, not the fundamentals skill)."""
+    "machine learning engineer" is the role, not the fundamentals skill). A question names a skill
+    by its full title too: "ml system design" is the skill, though the profile reader takes "ML
+    systems design" in a resume for the ML engineering track."""
     spans = [m.span() for pat in ROLE_PATTERNS.values() for m in pat.finditer(text)]
-    found = [found[-1] for found in adv.extractor.find(text) if not any(a <= found[0] < b for a, b in spans)]
-    return tuple(dict.fromkeys(found))
+    found = [f for f in adv.extractor.find(text) if not any(a <= f[0] < b for a, b in spans)]
+    taken = [(a, b) for a, b, _ in found] + spans
+    for pattern, sid in _long_names(adv.kb):
+        for m in pattern.finditer(text):
+            if not any(a < m.end() and m.start() < b for a, b in taken):
+                found.append((m.start(), m.end(), sid))
+                taken.append(m.span())
+    return tuple(dict.fromkeys(sid for _, _, sid in sorted(found)))
+
+
+def _long_names(kb) -> list[tuple[re.Pattern, str]]:
+    """Skill titles and aliases of three words or more, longest first (cached per knowledge base)."""
+    cached = kb.__dict__.get("_chat_long_names")
+    if cached is not None and cached[0] == len(kb.docs):
+        return cached[1]
+    names = {}
+    for sid, sk in kb.skills.items():
+        for name in [sk.title, *sk.aliases]:
+            words = re.findall(r"[a-z0-9+#]+", re.sub(r"\(.*?\)", " ", name.lower()))
+            if len(words) >= 3:
+                names.setdefault(" ".join(words), sid)
+    out = [(re.compile(r"\b" + r"[\s-]+".join(map(re.escape, n.split())) + r"s?\b", re.I), names[n]) for n in sorted(names, key=lambda n: -len(n))]
+    kb.__dict__["_chat_long_names"] = (len(kb.docs), out)
+    return out
 
 
 def build_context(adv, question: str, history: list, profile: Profile | dict | None) -> TurnContext:
@@ -169,6 +193,9 @@ def build_context(adv, question: str, history: list, profile: Profile | dict | N
         current = current.model_copy(update={"seniority": m.group(1).lower()})
     changes = profile_diff(before, current, adv.kb)
 
+    if weighs_options(question) and (reading.intent in _WEIGHED_AS or (reading.intent in ABOUT_ME and "?" in question)):
+        # "the ckad, or just put a k8s deployment on github?": a certificate weighed against the work.
+        reading = replace(reading, intent="education", alternatives=())
     doubtful = reading.intent == "clarify" or (
         reading.intent in ("capabilities", "greeting", "thanks", "out_of_scope") and reading.confidence < 0.6
     )
@@ -181,9 +208,6 @@ def build_context(adv, question: str, history: list, profile: Profile | dict | N
         else:
             picked = adv.recommend(current).plan.role_id
             reading = other_path(reading, picked if picked in TARGET_ROLES else TARGET_ROLES[0])
-    if reading.intent in ("skill_order", "portfolio") and options_weighed(question):
-        # "the ckad, or just put a k8s deployment on github?": a certificate weighed against the work.
-        reading = replace(reading, intent="education")
     known = [] if changes else already_known(adv, question, current)
     ctx = TurnContext(question=question, reading=reading, profile=current, history=messages, changes=changes, known=known)
     ctx.paths = paths(adv, ctx)
@@ -436,19 +460,29 @@ def _retrieve(adv, ctx: TurnContext) -> None:
 
 
 @functools.cache
-def resource_words() -> tuple[re.Pattern, dict[str, re.Pattern], dict[str, re.Pattern]]:
-    """What a question says about the resource it wants (``knowledge/reading/resource_words.yaml``)."""
+def resource_words() -> tuple[re.Pattern, dict[str, re.Pattern], dict[str, re.Pattern], re.Pattern]:
+    """What a question says about the resource it wants (``knowledge/reading/resource_words.yaml``):
+    free, kinds, the two options a question may weigh, and the words that make it a choice."""
     data = yaml.safe_load((READING_DIR / "resource_words.yaml").read_text(encoding="utf-8"))
     def one(pats: list[str]) -> re.Pattern:
         return re.compile("|".join(f"(?:{p})" for p in pats), re.I)
 
-    return one(data["free"]), {kind: one(pats) for kind, pats in data["kinds"].items()}, {o: one(pats) for o, pats in data["options"].items()}
+    return one(data["free"]), {kind: one(pats) for kind, pats in data["kinds"].items()}, {o: one(pats) for o, pats in data["options"].items()}, one(data["weighing"])
 
 
 def options_weighed(text: str) -> list[str]:
     """``["certificate", "portfolio"]`` when a question weighs a certificate against showing the work."""
     named = [o for o, pat in resource_words()[2].items() if pat.search(text)]
     return named if len(named) == 2 else []
+
+
+_WEIGHED_AS = ("skill_order", "portfolio", "resources", "interview", "clarify", "how_long", "learn_first")
+"""Readings a question weighing a certificate against the work is taken for, wrongly."""
+
+
+def weighs_options(text: str) -> bool:
+    """The question names a certificate and showing the work, as a choice between them."""
+    return bool(options_weighed(text)) and bool(resource_words()[3].search(text))
 
 
 def wants_free(text: str) -> bool:
@@ -480,10 +514,21 @@ def _certificate_or_portfolio(adv, ctx: TurnContext, q: str) -> None:
     ctx.add_hits([show])
 
 
+def _path_skills(adv, ctx: TurnContext) -> set[str]:
+    """The skills of the path a question is about: the roles it names, else the person's targets
+    (empty when neither: no path to go by)."""
+    roles = [r for r in dict.fromkeys(ctx.reading.roles) if r in adv.kb.roles] or [r for r in ctx.profile.target_roles if r in adv.kb.roles]
+    return {m for r in roles for req in adv.kb.roles[r].requirements for m in req.members}
+
+
 def pick_resources(adv, ctx: TurnContext, n: int = 3) -> list:
     """The resources that answer a resources question, best first: free ones first when it asks for
     free, the kinds it names ("a book or a course") first and one of each, those that build more of
-    the named skills, then the ones the question's words and meaning match best."""
+    the named skills, then the ones the question's words and meaning match best.
+
+    A resource is offered only when its ``skills`` name a skill the question is about: the skills it
+    names, else those of the target path; when it names neither, the skills of the resource that
+    matches it best (so an LLM-apps question is never offered a dbt course)."""
     q = ctx.reading.query or ctx.question
     wanted = set(ctx.reading.skills)
     relevance = {}
@@ -491,7 +536,14 @@ def pick_resources(adv, ctx: TurnContext, n: int = 3) -> list:
         relevance.setdefault(h.doc_id, len(relevance))
     pool = [d for d in adv.kb.of_kind("resource") if wanted & set(d.meta.skills)] if wanted else []
     if not pool:
-        pool = [adv.kb.docs[d] for d in relevance if d in adv.kb.docs][:4]
+        relevant = [adv.kb.docs[d] for d in relevance if d in adv.kb.docs]
+        about = _path_skills(adv, ctx) if not wanted else set()
+        if about:
+            relevant = [d for d in relevant if about & set(d.meta.skills)]
+        if relevant:
+            lead = set(relevant[0].meta.skills)
+            relevant = [relevant[0]] + [d for d in relevant[1:] if lead & set(d.meta.skills)]
+        pool = relevant[:4]
     free, kinds = wants_free(ctx.question), kinds_asked(ctx.question)
 
     def key(d):

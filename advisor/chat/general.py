@@ -145,8 +145,8 @@ def certificate_or_portfolio(kb, ctx: TurnContext, cites: Citations) -> str:
         link = where(kb, cert.doc_id, limit=1)
         out.append(f"**The certificate — {m.title}** ({_facts(m)}). {_quoted(cert, kb, cites)}" + (f" Details: {link}." if link else ""))
     if show is not None:
-        subject = _short(_title(kb, show.doc_id)) if show.kind == "skill" else "the move"
-        out.append(f"**The portfolio — what to build for {subject}.** {_quoted(show, kb, cites)}")
+        what = f"a project that shows {_short(_title(kb, show.doc_id))}" if show.kind == "skill" else "projects that show you can make the move"
+        out.append(f"**The portfolio — {what}.** {_quoted(show, kb, cites)}")
     return "\n\n".join(out)
 
 

@@ -28,7 +28,7 @@ from langchain_core.embeddings import Embeddings
 from advisor.settings import REPO_ROOT
 
 READING_DIR = REPO_ROOT / "knowledge" / "reading"
-FEATURES_VERSION = "3"
+FEATURES_VERSION = "4"
 """Bump when :func:`features` changes, so cached weights are retrained."""
 _SELF = re.compile(r"\b(i|i'm|im|i've|ive|my|me|i'd|myself|mine)\b", re.I)
 _CACHE: dict[str, "_Model"] = {}
