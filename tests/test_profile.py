@@ -78,6 +78,9 @@ def test_negation_does_not_leak_across_contrast(real_advisor):
         ("Built the FastAPI service that serves the ETA model to the driver app", "api_development", 3),
         ("Set up GitHub Actions so every pull request runs pytest", "ci_cd", 3),
         ("Airflow: only as a user of someone else's DAGs", "workflow_orchestration", 1),
+        ("I know a little SQL", "sql", 1),
+        # "a little flask api" is a small thing, not a small level
+        ("i containerised the tagging model with docker behind a little flask api", "docker", 3),
     ],
 )
 def test_level_cues(real_advisor, text, skill, level):
