@@ -90,7 +90,8 @@ def persona_metrics(adv, personas: list[dict], failures: list[str], baseline: di
                     if rec.show_numbers:
                         failures.append(f"persona {p['id']}: figures shown for a profile of preferences only")
                     continue
-                for name, value, band in (("fit", f.fit, fit_band), ("weeks", f.weeks_to_ready, weeks_band)):
+                # The figures as a person sees them: fit as a whole percentage, weeks to one decimal.
+                for name, value, band in (("fit", round(f.fit, 2), fit_band), ("weeks", f.weeks_to_ready, weeks_band)):
                     checks += 1
                     ok = rec.show_numbers and _within(value, band)
                     agree += ok
