@@ -79,6 +79,9 @@ def test_negation_does_not_leak_across_contrast(real_advisor):
         ("Set up GitHub Actions so every pull request runs pytest", "ci_cd", 3),
         ("Airflow: only as a user of someone else's DAGs", "workflow_orchestration", 1),
         ("I know a little SQL", "sql", 1),
+        # A table row: the level in the next cell
+        ("Power BI | daily", "power_bi", 3),
+        ("Tableau | basic", "tableau", 1),
         # "a little flask api" is a small thing, not a small level
         ("i containerised the tagging model with docker behind a little flask api", "docker", 3),
     ],
