@@ -100,6 +100,8 @@ def _show_assistant(message: dict, body=None) -> None:
     else:
         body.markdown(message["content"])
     if answer is None:
+        if message.get("keyword_hits"):  # a keyword-search turn from while the index was being built
+            show_citations(message["keyword_hits"])
         return
     for note in answer.notes:
         st.info(note, icon=":material/info:")

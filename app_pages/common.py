@@ -76,7 +76,6 @@ class IndexBuild:
 
         try:
             adv = Advisor.load(self.settings, embedder=self.embedder, progress=progress)
-            bar.close()
             self.stage = "reader"  # the chat's question reader: trained once per data dir, then cached
             chat_reader(adv).warm()
             self.advisor = adv
@@ -97,6 +96,8 @@ class IndexBuild:
     def status(self) -> str:
         if self.stage == "reader":
             return "Search index built; preparing the chat's question reader (once)…"
+        if not self.done:
+            return f"Building the search index: {self.total:,} passages to embed ({self.why}; once per machine, a minute or two)…"
         return f"Building the search index: {self.done:,} of {self.total:,} passages embedded ({self.why}; once per machine)."
 
 

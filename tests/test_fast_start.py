@@ -89,6 +89,7 @@ def test_a_fresh_start_opens_the_chat_at_once_answers_from_keywords_then_the_ful
     assert not at.exception, at.exception
     assert any("Engine:" in c.value for c in at.caption), "the full chat took over"
     assert "keyword matches" in _texts(at), "the keyword-search turn stays in the conversation"
+    assert any("Docker" in e.label for e in at.expander), "with its sources"
     at.chat_input[0].set_value("How do I learn Docker?").run()
     assert not at.exception, at.exception
     assert len(at.chat_message) >= 4

@@ -3,6 +3,7 @@ chunks), with the build's progress above and the full chat taking over once it i
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import streamlit as st
@@ -12,7 +13,7 @@ from retrieval.hit import Hit
 
 KEYWORD_HITS = 3
 NOTE = (
-    "The search index is still being built, so for now I can only show the knowledge base's best "
+    "*Keyword search only, while the search index was being built:* the knowledge base's best "
     "keyword matches, not a composed answer. Ask again once the index is ready for a full answer."
 )
 
@@ -24,7 +25,7 @@ def keyword_reply(build: IndexBuild, question: str) -> tuple[str, list[Hit]]:
         return "The search index is still being built, and no passage of the knowledge base matches those words. Try other words, or ask again in a minute.", []
     lines = [NOTE, ""]
     for n, hit in enumerate(hits, 1):
-        first = " ".join(hit.snippet.split())[:240]
+        first = re.sub(r"[*_#`>|\[\]]", "", " ".join(hit.snippet.split()))[:240]  # no half-cut emphasis or links
         lines.append(f"{n}. **{hit.title}**, *{hit.section}*: {first}{'…' if len(hit.snippet) > 240 else ''} [{n}]")
     return "\n".join(lines), hits
 
