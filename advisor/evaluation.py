@@ -9,17 +9,19 @@ from pathlib import Path
 THRESHOLDS = {
     "retrieval_hit@3": 0.95,
     "retrieval_mrr@10": 0.90,
-    "dev_band_agreement": 0.70,
-    "dev_skill_precision": 0.82,
-    "dev_skill_recall": 0.83,
+    "dev_band_agreement": 0.75,
+    "dev_skill_precision": 0.85,
+    "dev_skill_recall": 0.88,
 }
 """Floors that fail the suite. The issue's targets are 0.9 band agreement, 0.9 skill precision and
 recall and no negation error; these floors are today's measured figures (a ratchet against
 regressions) until the reading of long resumes reaches those targets. The held-out split is
 reported beside the dev split and never tuned on; its figures are not gated."""
-MAX_NEGATION_ERRORS = 6
-"""Dev-split negated skills read as held, today (target: 0); a ratchet like THRESHOLDS. The dev
-split grew from 40 to 64 personas (24 written around the ways people say what they lack)."""
+MAX_NEGATION_ERRORS = 2
+"""Dev-split negated skills read as held, today (target: 0); a ratchet like THRESHOLDS. The two
+left are sarcasm without a marker ("Yes of course I know Kubernetes, I also fly helicopters on
+weekends") and "still learning window functions", read as level 1 (the issue: "learning" lowers a
+level, it does not make it absent)."""
 
 
 def read_jsonl(path: Path) -> list[dict]:
