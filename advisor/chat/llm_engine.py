@@ -95,7 +95,7 @@ def facts_block(ctx: TurnContext, kb=None) -> str:
         facts["assumed_from_your_role"] = assumed
     if rec.plan:
         facts["plan"] = [
-            {"stage": s.number, "title": s.title, "weeks": s.weeks, "skills": [g.name for g in s.skills], "resources": s.resources}
+            {"stage": s.number, "title": s.title, "weeks": s.weeks, "skills": [g.name for g in s.skills], "resources": [kb.docs[r].title if kb is not None and r in kb.docs else r for r in s.resources]}
             for s in rec.plan.stages
         ]
     if ctx.changes:
