@@ -50,7 +50,11 @@ _EXCEPTION = re.compile(r"\b(?:beyond|outside(?: of)?|other than|except(?: for)?
 """Where a negation's reach ends: "no cloud beyond BigQuery" and "never deployed anything outside
 the SAS grid" name what the person does use; "(macros I recorded, not wrote)" ends at its bracket."""
 _YEARS_OF = re.compile(NUMBER + r"\+?\s*(?:years?|yrs?)\s+(?:of\s+)?", re.I)
-_ROLE_MENTION = re.compile("|".join(ROLE_WORDS.values()) + r"|\b(?:analyst|engineer|scientist)s?\b", re.I)
+_ROLE_MENTION = re.compile(
+    "|".join(ROLE_WORDS.values()) + r"|\b(?:analyst|engineer|scientist|role|position|job|department)s?\b|\blead\b", re.I
+)
+"""A segment naming a role or a job ("exploring analytics lead / senior BI roles") is not matched to
+a skill by meaning. A team is not in the list: "built forecasts for the supply team" states a skill."""
 _PREPOSITION = re.compile(
     r"\b(?:for|at|with|in|on|to|from|during|since|of|by|about|as|last|this|the|our|my|i|we|have|has|had|been|spent|"
     r"years?|months?|weeks?|days?|also|mostly|mainly|lots|lot)\b",

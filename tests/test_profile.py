@@ -175,6 +175,7 @@ def test_preferences_are_read_as_likes_and_dislikes(real_advisor):
         ("Partnered with two ML engineers who serve the embeddings (FAISS index behind a Go service)", "vector_databases"),
         ("Our analytics team owns the usage reporting and I'm grateful for it every week", "product_analytics"),
         ("the whole docker/cloud thing feels like a different job", "docker"),
+        ("Next step: I'm exploring analytics lead / senior BI roles where measurement matters", "product_analytics"),
         ("MLOps engineer with 5 years in platform and ML infrastructure roles", "machine_learning_fundamentals"),
         ("the ML stuff does look cool", "machine_learning_fundamentals"),
         ("honestly i think half of machine learning is regression with worse error bars", "machine_learning_fundamentals"),
