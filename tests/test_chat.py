@@ -338,6 +338,13 @@ def test_a_resource_is_offered_only_for_a_skill_the_question_is_about(real_advis
     offered = _offered(a, kb)
     assert offered and not any("dbt" in m.skills for m in offered), [m.id for m in offered]
     assert all(set(m.skills) & set(offered[0].skills) for m in offered)
+    # On the BI path, a question with a topic of its own is about that topic; a general one about the path.
+    bi = real_advisor.profile("data scientist, python and sql daily").model_copy(update={"target_roles": ["bi_analyst"]})
+    offered = _offered(real_advisor.ask("any good resources for building llm apps?", history=[], profile=bi), kb)
+    assert offered and all({"rag", "prompt_engineering"} & set(m.skills) for m in offered), [m.id for m in offered]
+    need = {s for req in kb.roles["bi_analyst"].requirements for s in req.members}
+    offered = _offered(real_advisor.ask("any good courses for getting started?", history=[], profile=bi), kb)
+    assert offered and all(set(m.skills) & need for m in offered), [m.id for m in offered]
     # A path named: only resources for that path's skills.
     a = Chat(real_advisor).say("best course to get into data engineering?")
     need = {s for req in kb.roles["data_engineer"].requirements for s in req.members}

@@ -27,6 +27,10 @@ from retrieval.hit import Hit
 NEEDS_PROFILE = ("fit", "plan", "compare", "why")
 CLOSE_PASSAGE = 0.6
 """Cosine similarity at which an unsure reading is answered from the closest passage instead of asked back."""
+TOPICAL = 0.5
+"""Cosine similarity of the closest passage at which a resources question has a topic of its own
+("resources for building llm apps" 0.58) rather than asking about the person's path ("any good
+courses for getting started?" 0.43, "book recs?" 0.26)."""
 _SENTENCE = re.compile(r"(?<=[.!?\n])\s+")
 
 
@@ -514,11 +518,8 @@ def _certificate_or_portfolio(adv, ctx: TurnContext, q: str) -> None:
     ctx.add_hits([show])
 
 
-def _path_skills(adv, ctx: TurnContext) -> set[str]:
-    """The skills of the path a question is about: the roles it names, else the person's targets
-    (empty when neither: no path to go by)."""
-    roles = [r for r in dict.fromkeys(ctx.reading.roles) if r in adv.kb.roles] or [r for r in ctx.profile.target_roles if r in adv.kb.roles]
-    return {m for r in roles for req in adv.kb.roles[r].requirements for m in req.members}
+def _path_skills(adv, roles) -> set[str]:
+    return {m for r in roles if r in adv.kb.roles for req in adv.kb.roles[r].requirements for m in req.members}
 
 
 def pick_resources(adv, ctx: TurnContext, n: int = 3) -> list:
@@ -527,8 +528,10 @@ def pick_resources(adv, ctx: TurnContext, n: int = 3) -> list:
     the named skills, then the ones the question's words and meaning match best.
 
     A resource is offered only when its ``skills`` name a skill the question is about: the skills it
-    names, else those of the target path; when it names neither, the skills of the resource that
-    matches it best (so an LLM-apps question is never offered a dbt course)."""
+    names, else those of the path it names, else those of the person's target path (unless the
+    question has a topic of its own off that path: "llm apps" asked on the BI path is about LLM
+    apps, "any good courses to start?" is about the path), and always one the best-matching
+    resource builds too (so an LLM-apps question is never offered a dbt course)."""
     q = ctx.reading.query or ctx.question
     wanted = set(ctx.reading.skills)
     relevance = {}
@@ -537,8 +540,11 @@ def pick_resources(adv, ctx: TurnContext, n: int = 3) -> list:
     pool = [d for d in adv.kb.of_kind("resource") if wanted & set(d.meta.skills)] if wanted else []
     if not pool:
         relevant = [adv.kb.docs[d] for d in relevance if d in adv.kb.docs]
-        about = _path_skills(adv, ctx) if not wanted else set()
-        if about:
+        named_path = _path_skills(adv, ctx.reading.roles)
+        target_path = _path_skills(adv, ctx.profile.target_roles)
+        off_path = bool(relevant) and not (target_path & set(relevant[0].meta.skills)) and adv.retriever.relevance(q) >= TOPICAL
+        about = named_path or (set() if off_path else target_path)
+        if about and not wanted:
             relevant = [d for d in relevant if about & set(d.meta.skills)]
         if relevant:
             lead = set(relevant[0].meta.skills)
