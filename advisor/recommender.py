@@ -119,8 +119,8 @@ class Recommender:
             gap_rows.append(row.model_copy(update={"skill_id": learn, "name": self.skills[learn].title, "current_level": levels.get(learn, 0)}))
         gaps = self._gaps(gap_rows)
         fit = earned / total if total else 0.0
-        ready = self.plan_skills(profile, [g for g in gaps if g.need == "core"])
-        full = self.plan_skills(profile, gaps)
+        ready = self.plan_skills(profile, [g for g in gaps if g.need == "core"], levels)
+        full = self.plan_skills(profile, gaps, levels)
         hours_ready, hours_full = sum(g.hours for g in ready), sum(g.hours for g in full)
         return RoleFit(
             role_id=role_id,
@@ -138,10 +138,14 @@ class Recommender:
 
     def _gaps(self, rows: list[SkillMatch]) -> list[Gap]:
         missing = {r.skill_id for r in rows}
+        unlocking: dict[str, int] = {}
+        for other in missing:
+            for pre in self.ancestors(other) & missing:
+                unlocking[pre] = unlocking.get(pre, 0) + 1
         gaps = []
         for r in rows:
             skill = self.skills[r.skill_id]
-            unlocks = sum(1 for other in missing if other != r.skill_id and r.skill_id in self.ancestors(other))
+            unlocks = unlocking.get(r.skill_id, 0)
             priority = r.importance * (r.required_level - r.current_level) * (1 + 0.25 * unlocks)
             gaps.append(
                 Gap(
@@ -196,9 +200,9 @@ class Recommender:
         return sorted((self.fit(profile, r, seniority) for r in ids), key=lambda f: (-f.fit, f.role_id))
 
     # -- plan ------------------------------------------------------------------------------
-    def plan_skills(self, profile: Profile, gaps: list[Gap]) -> list[Gap]:
+    def plan_skills(self, profile: Profile, gaps: list[Gap], levels: dict[str, int] | None = None) -> list[Gap]:
         """The gaps plus missing prerequisites, in learning order (prerequisites first)."""
-        levels = profile.levels()
+        levels = profile.levels() if levels is None else levels
         items: dict[str, Gap] = {g.skill_id: g for g in gaps}
         queue = [g.skill_id for g in gaps]
         while queue:
