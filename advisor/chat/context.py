@@ -147,26 +147,29 @@ def skills_in(adv, text: str) -> tuple[str, ...]:
     spans = [m.span() for pat in ROLE_PATTERNS.values() for m in pat.finditer(text)]
     found = [f for f in adv.extractor.find(text) if not any(a <= f[0] < b for a, b in spans)]
     taken = [(a, b) for a, b, _ in found] + spans
-    for pattern, sid in _long_names(adv.kb):
-        for m in pattern.finditer(text):
-            if not any(a < m.end() and m.start() < b for a, b in taken):
-                found.append((m.start(), m.end(), sid))
-                taken.append(m.span())
+    pattern, names = _long_names(adv.kb)
+    for m in pattern.finditer(text):
+        if not any(a < m.end() and m.start() < b for a, b in taken):
+            found.append((m.start(), m.end(), names[" ".join(re.split(r"[\s-]+", m.group(1).lower()))]))
+            taken.append(m.span())
     return tuple(dict.fromkeys(sid for _, _, sid in sorted(found)))
 
 
-def _long_names(kb) -> list[tuple[re.Pattern, str]]:
-    """Skill titles and aliases of three words or more, longest first (cached per knowledge base)."""
+def _long_names(kb) -> tuple[re.Pattern, dict[str, str]]:
+    """One pattern for the skill titles and aliases of three words or more (longest first, so the
+    longest name wins where two start together), and name -> skill id; cached per knowledge base.
+    One alternation compiles in a few milliseconds, where a pattern per name cost 70 ms a start."""
     cached = kb.__dict__.get("_chat_long_names")
     if cached is not None and cached[0] == len(kb.docs):
         return cached[1]
-    names = {}
+    names: dict[str, str] = {}
     for sid, sk in kb.skills.items():
         for name in [sk.title, *sk.aliases]:
             words = re.findall(r"[a-z0-9+#]+", re.sub(r"\(.*?\)", " ", name.lower()))
             if len(words) >= 3:
                 names.setdefault(" ".join(words), sid)
-    out = [(re.compile(r"\b" + r"[\s-]+".join(map(re.escape, n.split())) + r"s?\b", re.I), names[n]) for n in sorted(names, key=lambda n: -len(n))]
+    alternatives = (r"[\s-]+".join(map(re.escape, n.split())) for n in sorted(names, key=lambda n: -len(n)))
+    out = (re.compile(r"\b(" + "|".join(alternatives) + r")s?\b", re.I), names)
     kb.__dict__["_chat_long_names"] = (len(kb.docs), out)
     return out
 
