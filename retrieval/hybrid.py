@@ -123,19 +123,8 @@ class HybridRetriever:
                     by_id[cid] = item
                 fused[cid] += 1.0 / (RRF_K + rank + 1)
 
-        hits, per_doc = [], defaultdict(int)
-        for cid, score in sorted(fused.items(), key=lambda x: -x[1]):
-            chunk = by_id.get(cid) or chunks.get(cid)
-            if chunk is None:
-                continue
-            doc = chunk.metadata["doc_id"]
-            if per_doc[doc] >= self.max_per_doc:
-                continue
-            per_doc[doc] += 1
-            hits.append(to_hit(chunk, score))
-            if len(hits) == k:
-                break
-        return hits
+        ranked = ((by_id.get(cid) or chunks.get(cid), score) for cid, score in sorted(fused.items(), key=lambda x: -x[1]))
+        return capped_hits(ranked, k, self.max_per_doc)
 
 
     def relevance(self, query: str) -> float:
@@ -185,17 +174,22 @@ class KeywordRetriever:
         fixes = self._keyword.corrections(query)
         if fixes:
             query = f"{query} {' '.join(fixes)}"
-        hits, per_doc = [], defaultdict(int)
-        for cid, score in self._keyword.search(query, allowed, max(40, 4 * k)):
-            chunk = self._chunks[cid]
-            doc = chunk.metadata["doc_id"]
-            if per_doc[doc] >= self.max_per_doc:
-                continue
-            per_doc[doc] += 1
-            hits.append(to_hit(chunk, score))
-            if len(hits) == k:
-                break
-        return hits
+        ranked = ((self._chunks[cid], score) for cid, score in self._keyword.search(query, allowed, max(40, 4 * k)))
+        return capped_hits(ranked, k, self.max_per_doc)
+
+
+def capped_hits(ranked, k: int, max_per_doc: int) -> list[Hit]:
+    """The first ``k`` of ``(chunk, score)`` pairs, best first, at most ``max_per_doc`` per document
+    (a chunk of ``None``, gone from the store since it was ranked, is skipped)."""
+    hits, per_doc = [], defaultdict(int)
+    for chunk, score in ranked:
+        if chunk is None or per_doc[chunk.metadata["doc_id"]] >= max_per_doc:
+            continue
+        per_doc[chunk.metadata["doc_id"]] += 1
+        hits.append(to_hit(chunk, score))
+        if len(hits) == k:
+            break
+    return hits
 
 
 def _where(kind: str | None, role: str | None) -> dict | None:
