@@ -29,6 +29,9 @@ def levels(adv, text):
         ("our stack is on GCP", "gcp"),
         ("I write SQL.", "sql"),
         ("Power-BI and PowerBI dashboards", "power_bi"),
+        ("i spent two full days cleaning a csv export from our payment provider", "data_cleaning"),
+        ("I build price elasticity models (hierarchical Bayesian in PyMC)", "statistics"),
+        ("Once a month I present the results to the marketing directors, which I genuinely enjoy", "stakeholder_communication"),
     ],
 )
 def test_aliases_are_case_and_punctuation_tolerant(real_advisor, text, skill):
