@@ -10,8 +10,8 @@ THRESHOLDS = {
     "retrieval_hit@3": 0.95,
     "retrieval_mrr@10": 0.90,
     "dev_band_agreement": 0.75,
-    "dev_skill_precision": 0.85,
-    "dev_skill_recall": 0.88,
+    "dev_skill_precision": 0.86,
+    "dev_skill_recall": 0.90,
 }
 """Floors that fail the suite. The issue's targets are 0.9 band agreement, 0.9 skill precision and
 recall and no negation error; these floors are today's measured figures (a ratchet against
