@@ -197,8 +197,19 @@ def cmd_recommend(args, settings: Settings) -> int:
             for r in st.resources:
                 print("       " + _resource_line(r, adv.kb))
             print(f"       project: {st.project}")
-    print(f"\nsources: {', '.join(rec.sources)}")
+    print("\nsources:")
+    for sid in rec.sources:
+        print("  " + _source_line(sid, adv.kb))
     return 0
+
+
+def _source_line(doc_id: str, kb) -> str:
+    """A cited document by its title and first web address, with its id to open it in the KB."""
+    from knowledge.links import first_link
+
+    doc = kb.docs.get(doc_id)
+    link = first_link(kb, doc_id)
+    return f"{doc.title if doc else doc_id} ({doc_id})" + (f" · {link}" if link else "")
 
 
 def _resource_line(rid: str, kb) -> str:

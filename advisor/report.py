@@ -6,6 +6,7 @@ import datetime as dt
 
 from advisor.models import Plan, Recommendation, RoleFit
 from knowledge.base import KnowledgeBase
+from knowledge.links import first_link
 
 LEVEL_NAMES = {0: "none", 1: "basic", 2: "working", 3: "proficient", 4: "expert"}
 
@@ -122,6 +123,8 @@ def recommendation_markdown(rec: Recommendation, kb: KnowledgeBase | None = None
         out += ["## Sources", ""]
         for sid in rec.sources:
             doc = kb.docs.get(sid) if kb else None
-            out.append(f"- {doc.title} (`{sid}`, {doc.kind})" if doc else f"- `{sid}`")
+            link = first_link(kb, sid) if doc else None
+            name = f"[{doc.title}]({link})" if link else (doc.title if doc else "")
+            out.append(f"- {name} (`{sid}`, {doc.kind})" if doc else f"- `{sid}`")
         out.append("")
     return "\n".join(out).rstrip() + "\n"

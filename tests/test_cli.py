@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -79,6 +80,8 @@ def test_recommend_profile_and_ask(run, tmp_path):
     assert "weeks to ready to apply" in table.stdout and "Plan toward" in table.stdout
     assert "resource: " in table.stdout and "resources: " not in table.stdout, "resources by title, not bare ids"
     assert "the full plan" in table.stdout
+    cited = table.stdout.split("\nsources:\n", 1)[1].splitlines()
+    assert cited and all(re.fullmatch(r"  \S.* \([a-z0-9_]+\)( · https?://\S+)?", line) for line in cited), "sources by title, id after"
     few = run("recommend", "--text", "some SQL")
     assert "can't give you a fit" in few.stdout and "weeks to ready" not in few.stdout
     no_prior = run("profile", "--text", "Python daily, some SQL", "--no-prior")
