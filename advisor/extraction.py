@@ -154,20 +154,26 @@ class Lexicon:
         return bool(self.opinions.search(clause)) and not self.usage.search(clause) and self.level(clause) is None
 
     def level(self, segment: str) -> int | None:
-        cue = self.cue(segment)
-        return cue[0] if cue else None
-
-    def cue(self, segment: str) -> tuple[int, int] | None:
-        """(level, where the cue starts) for a segment's first matching cue group
-        (``knowledge/lexicon/levels.yml``). A usage cue after a negation is not a level ("none of
-        these have I built myself", "never deployed one")."""
+        """The level a segment's first matching cue group states (``knowledge/lexicon/levels.yml``).
+        A usage cue after a negation is not a level ("none of these have I built myself")."""
         if m := _YEARS_OF.search(segment):
-            return years_to_level(number(m.group(1))), m.start()
+            return years_to_level(number(m.group(1)))
         negation = _NEGATION.search(segment)
         for pattern, level in self.level_cues:
             if (cue := pattern.search(segment)) and not (level >= 3 and negation and negation.start() < cue.start()):
-                return level, cue.start()
+                return level
         return None
+
+    def deny_rhetorical(self, text: str) -> str:
+        """A claim followed by a rhetorical tag is rewritten as denied: "Power BI expert, me? sure"
+        -> "(not) Power BI expert. sure" (the tags: ``absence.yml`` ``rhetorical``)."""
+        out, last = [], 0
+        for tag in self.rhetorical.finditer(text):
+            start = max(last, *(text.rfind(c, last, tag.start()) + 1 for c in ".!?\n"))
+            if start < tag.start():
+                out += [text[last:start], f"(not) {text[start : tag.start()]}."]
+                last = tag.end()
+        return "".join(out) + text[last:]
 
     def theirs(self, clause: str, at: int) -> bool:
         """Whether the name at ``at`` belongs to a third party that is the subject before it
@@ -196,9 +202,7 @@ class Lexicon:
             absent_before=words(absence.get("before_skill")),
             absent_after=words(absence.get("after_skill")),
             inline_gap=re.compile(words(absence.get("gap_labels")).pattern + r"\s*:", re.I),
-            rhetorical=re.compile(
-                r"([^.!?\n]+?)\s*(?:" + "|".join(re.escape(w) for w in absence.get("rhetorical") or ["(?!)"]) + r")(?=\W|$)", re.I
-            ),
+            rhetorical=re.compile(r"\s*(?:" + "|".join(re.escape(w) for w in absence.get("rhetorical") or ["(?!)"]) + r")(?=\W|$)", re.I),
             third_parties=re.compile(
                 r"(?:" + words(data.get("third_parties")).pattern
                 + r"|\b(?:our|the|my|their|two|three|a few|several|other)\s+(?:[\w-]+\s+){0,2}?" + words(data.get("third_party_groups")).pattern + r")"
@@ -373,7 +377,7 @@ class SkillExtractor:
             if old is None or m.explicit or not old.explicit:
                 found[m.skill_id] = m if old is None or m.explicit or m.level >= old.level else old
 
-        text = self.lexicon.rhetorical.sub(r"(not) \1.", text)  # "Power BI expert, me?" denies it
+        text = self.lexicon.deny_rhetorical(text)
         for clause, in_gap_list in _clauses(text, self.lexicon.inline_gap):
             neg = _clause_negation(clause)
             if (before := self.lexicon.absent_before.search(clause)) and (neg is None or before.start() < neg.start()):
@@ -392,8 +396,7 @@ class SkillExtractor:
             for segment in _SEGMENT.split(clause):
                 if not segment.strip():
                     continue
-                cue = self.lexicon.cue(segment)
-                level = cue[0] if cue else None
+                level = self.lexicon.level(segment)
                 if level is not None and _IN_PARENTHESES.search(segment):
                     cue_level, carried = level, cue_level  # "PowerBI (basic)" describes that item only
                 else:
@@ -414,16 +417,13 @@ class SkillExtractor:
                     if not negated and cue_level is None:
                         listed.append(found[sid])
                 said_alone = not hits and level is not None and len(_WORD.findall(segment.lower())) <= 3  # "Power BI | daily"
-                if said_alone or (hits and level is not None and not _IN_PARENTHESES.search(segment) and self.lexicon.cue(segment[: hits[0][0]]) is None):
+                if said_alone or (hits and level is not None and not _IN_PARENTHESES.search(segment) and self.lexicon.level(segment[: hits[0][0]]) is None):
                     # A level said after the names covers the whole list before it ("X and Y are second nature")
                     for m in listed:
                         if found.get(m.skill_id) is m:
                             found[m.skill_id] = Mention(m.skill_id, level, m.evidence, explicit=True)
                 if hits:
-                    residue = segment
-                    for start, end, _ in reversed(hits):
-                        residue = residue[:start] + residue[end:]
-                    if level is not None or len(_WORD.findall(residue.lower())) > 3:
+                    if level is not None or len(_WORD.findall(_without(segment, hits).lower())) > 3:
                         listed = []
                 if not hits and not liking and len(segment.split()) >= 2 and not _ROLE_MENTION.search(segment):
                     negated = (in_gap_list or (neg is not None and neg.start() <= at + len(segment) and at < reach)
@@ -462,10 +462,7 @@ class SkillExtractor:
                 continue
             if plain_negation:
                 # only right after the names: "Docker I've never used", "X and Y, which I've never done"
-                spoken = between
-                for start, end, _ in reversed(self.find(between)):
-                    spoken = spoken[:start] + spoken[end:]
-                if not _ONLY_SUBJECT.fullmatch(spoken):
+                if not _ONLY_SUBJECT.fullmatch(_without(between, self.find(between))):
                     continue
                 tail = re.sub(r"\([^)]*\)?", " ", rest[m.end() :])
                 if self.find(tail) or _NOT_ALONE.search(tail):
@@ -550,6 +547,13 @@ class SkillExtractor:
                 weight = self.lexicon.weight(p)
                 score[role] = score.get(role, 0) + (-weight if p.startswith("avoid_") else weight)
         return score
+
+
+def _without(text: str, hits: list[tuple[int, int, str]]) -> str:
+    """``text`` with the skill names ``find`` found in it cut out."""
+    for start, end, _ in reversed(hits):
+        text = text[:start] + text[end:]
+    return text
 
 
 def _negation_reach(clause: str, neg: re.Match | None, annotates: Callable[[str], bool]) -> int:
