@@ -170,8 +170,9 @@ class Lexicon:
         out, last = [], 0
         for tag in self.rhetorical.finditer(text):
             start = max(last, *(text.rfind(c, last, tag.start()) + 1 for c in ".!?\n"))
-            if start < tag.start():
-                out += [text[last:start], f"(not) {text[start : tag.start()]}."]
+            claim = text[start : tag.start()].rstrip()
+            if claim.strip():
+                out += [text[last:start], f"(not) {claim}."]
                 last = tag.end()
         return "".join(out) + text[last:]
 
@@ -202,7 +203,7 @@ class Lexicon:
             absent_before=words(absence.get("before_skill")),
             absent_after=words(absence.get("after_skill")),
             inline_gap=re.compile(words(absence.get("gap_labels")).pattern + r"\s*:", re.I),
-            rhetorical=re.compile(r"\s*(?:" + "|".join(re.escape(w) for w in absence.get("rhetorical") or ["(?!)"]) + r")(?=\W|$)", re.I),
+            rhetorical=re.compile(r"(?:" + "|".join(re.escape(w) for w in absence.get("rhetorical") or ["(?!)"]) + r")(?=\W|$)", re.I),
             third_parties=re.compile(
                 r"(?:" + words(data.get("third_parties")).pattern
                 + r"|\b(?:our|the|my|their|two|three|a few|several|other)\s+(?:[\w-]+\s+){0,2}?" + words(data.get("third_party_groups")).pattern + r")"
