@@ -222,40 +222,64 @@ def editor(adv) -> None:
                 st.rerun()
 
 
+RESTORE_ERROR = "_kb_restore_error"
+
+
 def history(adv, doc_id: str, current_version: str | None, can_edit: bool) -> None:
     """Every saved version, newest first, each viewable and (when editing is allowed) restorable."""
     entries = list(reversed(adv.store.history(doc_id)))
     if not entries:
         st.caption("No saved history yet: it starts with the first edit made here, in the CLI or through the API.")
+    refused = st.session_state.get(RESTORE_ERROR)
+    if refused is not None and refused[0] == doc_id:
+        del st.session_state[RESTORE_ERROR]
     for n, entry in enumerate(entries):
         when = entry.saved_at.strftime("%Y-%m-%d %H:%M:%S UTC")
         if entry.deleted:
             st.markdown(f"**{when}** · deleted")
             continue
         mark = " · current" if entry.version == current_version else ""
-        with st.expander(f"{when} · version {entry.version}{mark}"):
+        failed = refused is not None and refused[:2] == (doc_id, entry.version)
+        with st.expander(f"{when} · version {entry.version}{mark}", expanded=failed):
+            if failed:
+                st.error(refused[2], icon=":material/block:")
             st.code(adv.store.history_text(doc_id, entry.version), language="markdown")
             if can_edit and entry.version != current_version:
-                if st.button("Restore this version", key=f"restore:{doc_id}:{entry.version}:{n}"):
-                    restore(adv, doc_id, entry.version, current_version)
+                st.button(
+                    "Restore this version",
+                    key=f"restore:{doc_id}:{entry.version}:{n}",
+                    on_click=restore,
+                    args=(adv, doc_id, entry.version, current_version),
+                )
+
+
+def restore_refusal(doc_ids) -> str | None:
+    """Why restoring one of ``doc_ids`` was just refused (once), if it was."""
+    refused = st.session_state.get(RESTORE_ERROR)
+    if refused is None or refused[0] not in doc_ids:
+        return None
+    del st.session_state[RESTORE_ERROR]
+    return refused[2]
 
 
 def restore(adv, doc_id: str, version: str, expected_version: str | None) -> None:
+    """The button's callback, so ``expected_version`` is the version the person saw when the page
+    was drawn. An ``if st.button(...)`` block would read the current version again in the run the
+    click starts, and a change saved elsewhere meanwhile would be overwritten without a word."""
     try:
         with st.spinner(f"Restoring '{doc_id}' and updating the index…"):
             doc = adv.store.restore(doc_id, version, expected_version)
     except DocumentInvalid as exc:
-        st.error("This version is not valid any more: " + "; ".join(f"{e.field}: {e.message}" for e in exc.errors))
-        return
+        message = "This version is not valid any more: " + "; ".join(f"{e.field}: {e.message}" for e in exc.errors)
     except (NotFound, VersionConflict) as exc:
-        st.error(str(exc))
-        return
+        message = str(exc)
     except Exception as exc:
         log.exception("restoring %s failed", doc_id)
-        st.error(f"Not restored: {type(exc).__name__}: {exc}")
+        message = f"Not restored: {type(exc).__name__}: {exc}"
+    else:
+        close()
+        st.session_state["kb_open"] = doc.id
+        same = doc.version == version  # the old bytes written back: the same content, the same version
+        flash(f"Restored '{doc_id}' to version {version}." + ("" if same else f" (Saved as version {doc.version}.)"))
         return
-    close()
-    st.session_state["kb_open"] = doc.id
-    same = doc.version == version  # the old bytes written back: the same content, the same version
-    flash(f"Restored '{doc_id}' to version {version}." + ("" if same else f" (Saved as version {doc.version}.)"))
-    st.rerun()
+    st.session_state[RESTORE_ERROR] = (doc_id, version, message)

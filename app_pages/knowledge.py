@@ -95,11 +95,14 @@ def _access() -> None:
         st.button("New document", icon=":material/add:", on_click=kb_editor.start_new, width="stretch")
         gone = deleted_ids(adv.store.history_dir, kb)
         if gone:
-            with st.expander(f"Deleted documents ({len(gone)})"):
+            refused = kb_editor.restore_refusal(gone)
+            with st.expander(f"Deleted documents ({len(gone)})", expanded=refused is not None):
+                if refused is not None:
+                    st.error(refused, icon=":material/block:")
                 for doc_id in gone:
                     kept = [e for e in adv.store.history(doc_id) if not e.deleted]
-                    if kept and st.button(f"Restore {doc_id}", key=f"undelete:{doc_id}"):
-                        kb_editor.restore(adv, doc_id, kept[-1].version, None)
+                    if kept:
+                        st.button(f"Restore {doc_id}", key=f"undelete:{doc_id}", on_click=kb_editor.restore, args=(adv, doc_id, kept[-1].version, None))
 
 
 def _document(doc_id: str) -> None:

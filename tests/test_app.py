@@ -328,6 +328,26 @@ def test_a_body_only_edit_keeps_the_front_matter_and_restore_gives_back_the_same
     assert any(f"version {first}" in c.value for c in at.caption), "the restored file has its original version id"
 
 
+def test_a_restore_over_a_change_made_elsewhere_is_refused_and_named(app_env):
+    from knowledge.document import content_version
+
+    _, kb_dir = app_env
+    path = kb_dir / "skills" / "docker.md"
+    first = content_version(path.read_text())
+    at = open_editor(start(), "docker")
+    at.text_area(key="ed_body").set_value(at.text_area(key="ed_body").value + "\nA first edit.\n")
+    save(at)
+    theirs = path.read_text() + "\nSomeone else's edit, saved from the CLI meanwhile.\n"
+    path.write_text(theirs)
+
+    next(b for b in at.button if (b.key or "").startswith(f"restore:docker:{first}:")).click().run()
+    assert not at.exception, at.exception
+    assert path.read_text() == theirs, "their edit is not overwritten"
+    refusal = [e.value for e in at.error]
+    assert refusal and "was changed by someone else" in refusal[0], refusal
+    assert not any("Restored" in s.value for s in at.success)
+
+
 def test_a_new_document_is_created_and_its_history_restores(app_env):
     _, kb_dir = app_env
     at = start().switch_page(KB_PAGE).run()
@@ -435,6 +455,22 @@ def test_delete_is_refused_while_referenced_and_a_deleted_document_can_be_restor
     at.button(key="undelete:docker_docs").click().run()
     assert not at.exception, at.exception
     assert (kb_dir / "resources" / "docker_docs.md").is_file()
+
+
+def test_restoring_a_deleted_document_that_was_re_created_meanwhile_is_refused(app_env):
+    _, kb_dir = app_env
+    path = kb_dir / "resources" / "docker_docs.md"
+    original = path.read_text()
+    at = open_editor(start(), "docker_docs")
+    at.checkbox(key="ed_delete_sure").check().run()
+    at.button(key="ed_delete").click().run()
+    theirs = original.replace("# ", "# Re-created: ", 1)
+    path.write_text(theirs)  # someone re-creates it from the CLI while the button is on screen
+
+    at.button(key="undelete:docker_docs").click().run()
+    assert not at.exception, at.exception
+    assert path.read_text() == theirs, "the re-created file is not overwritten"
+    assert any("already exists" in e.value for e in at.error), [e.value for e in at.error]
 
 
 def test_an_unsaved_edit_survives_a_visit_to_another_page(app_env):
