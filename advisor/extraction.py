@@ -417,7 +417,8 @@ class SkillExtractor:
                     note(Mention(sid, lvl, " ".join(clause.split()), explicit=negated or cue_level is not None))
                     if not negated and cue_level is None:
                         listed.append(found[sid])
-                said_alone = not hits and level is not None and len(_WORD.findall(segment.lower())) <= 3  # "Power BI | daily"
+                # "Power BI | daily"; not "Go (basic)", a level for an item that is not a skill
+                said_alone = not hits and level is not None and not _IN_PARENTHESES.search(segment) and len(_WORD.findall(segment.lower())) <= 3
                 if said_alone or (hits and level is not None and not _IN_PARENTHESES.search(segment) and self.lexicon.level(segment[: hits[0][0]]) is None):
                     # A level said after the names covers the whole list before it ("X and Y are second nature")
                     for m in listed:

@@ -85,6 +85,8 @@ def test_negation_does_not_leak_across_contrast(real_advisor):
         # A table row: the level in the next cell
         ("Power BI | daily", "power_bi", 3),
         ("Tableau | basic", "tableau", 1),
+        # ...but a level in brackets belongs to its own item, here one that is not a skill
+        ("Docker, Terraform, Python, Go (basic), Bash/Linux", "infrastructure_as_code", 2),
         # "a little flask api" is a small thing, not a small level
         ("i containerised the tagging model with docker behind a little flask api", "docker", 3),
     ],
