@@ -382,3 +382,35 @@ def test_a_lead_sentence_does_not_stop_at_an_initial():
     assert lead_sentence("Written by authors (D. Sculley among them), the book treats ML as a service. More.") == (
         "Written by authors (D. Sculley among them), the book treats ML as a service."
     )
+
+
+@pytest.mark.parametrize(
+    "title, reads",
+    [
+        ("Retrieval-augmented generation (RAG)", "retrieval-augmented generation (RAG)"),
+        ("Deep learning", "deep learning"),
+        ("Infrastructure as code with Terraform", "infrastructure as code with Terraform"),
+        ("Production ML", "production ML"),
+        ("SQL", "SQL"),
+        ("Power BI", "Power BI"),
+        ("Microsoft Power BI", "Microsoft Power BI"),
+        ("Docker and containers", "Docker and containers"),
+        ("AWS", "AWS"),
+        ("NumPy", "NumPy"),
+        ("pandas", "pandas"),
+        ("Python programming", "Python programming"),
+        ("Business Intelligence Analyst", "Business Intelligence Analyst"),
+    ],
+)
+def test_a_title_mid_sentence_reads_naturally(title, reads):
+    from advisor.wording import in_sentence
+
+    assert in_sentence(title) == reads
+
+
+def test_a_resources_answer_names_the_skill_in_lower_case_mid_sentence(real_advisor):
+    a = Chat(real_advisor).say("any good courses for retrieval-augmented generation?")
+    assert a.intent == "resources", a.text
+    assert "To learn retrieval-augmented generation" in a.text, a.text[:200]
+    b = Chat(real_advisor).say("any good courses for docker?")
+    assert "To learn Docker" in b.text, b.text[:200]

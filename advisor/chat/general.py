@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from advisor.chat.compose import Citations, lead_sentence, paragraphs, passage, readable
 from advisor.chat.context import TurnContext, kinds_asked, paths_of, wants_free
+from advisor.wording import in_sentence
 from knowledge.base import KnowledgeBase
 from knowledge.links import source_links
 from retrieval.hit import Hit
@@ -145,7 +146,7 @@ def certificate_or_portfolio(kb, ctx: TurnContext, cites: Citations) -> str:
         link = where(kb, cert.doc_id, limit=1)
         out.append(f"**The certificate — {m.title}** ({_facts(m)}). {_quoted(cert, kb, cites)}" + (f" Details: {link}." if link else ""))
     if show is not None:
-        what = f"a project that shows {_short(_title(kb, show.doc_id))}" if show.kind == "skill" else "projects that show you can make the move"
+        what = f"a project that shows {in_sentence(_short(_title(kb, show.doc_id)))}" if show.kind == "skill" else "projects that show you can make the move"
         out.append(f"**The portfolio — {what}.** {_quoted(show, kb, cites)}")
     return "\n\n".join(out)
 
@@ -256,7 +257,7 @@ def how_long(kb, ctx: TurnContext, cites: Citations) -> str:
         hit = next(iter(_hits(ctx, sid)), None)
         why = f"the level {_title(kb, role)} roles ask for" if role else "the level most job postings expect"
         out.append(
-            f"About **{hours} hours** to take {skill.title} from level {have} to level {target} ({LEVEL_WORDS[target]}, {why}): "
+            f"About **{hours} hours** to take {in_sentence(skill.title)} from level {have} to level {target} ({LEVEL_WORDS[target]}, {why}): "
             f"roughly **{weeks:.0f} weeks** at {hours_week:g} hours a week. {cites.cite(hit)}".strip()
         )
         out.append(f"Level {target} means: {skill.levels[target]}")
@@ -294,19 +295,19 @@ def skill_order(kb, ctx: TurnContext, cites: Citations) -> str:
     have_a, have_b = ctx.profile.level(a), ctx.profile.level(b)
     ha, hb = sa.hours_between(have_a, max(2, have_a)), sb.hours_between(have_b, max(2, have_b))
     if a in prerequisites_of(kb, b):
-        head = f"Learn {sa.title} first: {sb.title} builds on it (it is a prerequisite in the knowledge base)."
+        head = f"Learn {in_sentence(sa.title)} first: {in_sentence(sb.title)} builds on it (it is a prerequisite in the knowledge base)."
     elif b in prerequisites_of(kb, a):
-        head = f"Learn {sb.title} first: {sa.title} builds on it (it is a prerequisite in the knowledge base)."
+        head = f"Learn {in_sentence(sb.title)} first: {in_sentence(sa.title)} builds on it (it is a prerequisite in the knowledge base)."
     else:
         first, second = (sa, sb) if ha <= hb else (sb, sa)
         head = (
-            f"Learn {first.title} first: neither needs the other, and it is the smaller step (about {min(ha, hb)} hours to a "
-            f"working level, against {max(ha, hb)} for {second.title})."
+            f"Learn {in_sentence(first.title)} first: neither needs the other, and it is the smaller step (about {min(ha, hb)} hours to a "
+            f"working level, against {max(ha, hb)} for {in_sentence(second.title)})."
         )
     harder = sa if sa.hours_between(0, 3) > sb.hours_between(0, 3) else sb
     lines = [head, ""]
     pair = [(a, sa, have_a), (b, sb, have_b)]
-    if head.startswith(f"Learn {sb.title} first"):
+    if head.startswith(f"Learn {in_sentence(sb.title)} first"):
         pair.reverse()
     for sid, skill, have in pair:
         own = _hits(ctx, sid)
@@ -373,7 +374,7 @@ def resources(kb, ctx: TurnContext, cites: Citations) -> str:
     """The best resource in full (what it covers, what it costs, where it is, cited), then one or
     two others in a line each; free ones first when the question asks for free."""
     order = list(dict.fromkeys(h.doc_id for h in ctx.hits if h.kind == "resource"))
-    about = next((_short(_title(kb, s)) for s in ctx.reading.skills if s in kb.docs), "this")
+    about = next((in_sentence(_short(_title(kb, s))) for s in ctx.reading.skills if s in kb.docs), "this")
     if not order:
         learn = next((h for h in ctx.hits if h.kind == "skill"), None)
         if learn is None:

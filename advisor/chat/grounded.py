@@ -18,6 +18,7 @@ from advisor.chat.context import NEEDS_PROFILE, TurnContext, assumed_skills
 from advisor.chat.intents import WHOLE_PLAN
 from advisor.models import Answer, Gap, RoleFit
 from advisor.prompts import load_prompt
+from advisor.wording import in_sentence
 from knowledge.base import KnowledgeBase
 
 NAME = "grounded"
@@ -57,8 +58,8 @@ def _list(items: list[str]) -> str:
 
 
 def _lower_first(title: str) -> str:
-    """'Production ML' -> 'production ML' inside a sentence; 'BI reporting' stays as it is."""
-    return title[:1].lower() + title[1:] if title[1:2].islower() else title
+    """'Production ML' -> 'production ML' inside a sentence; 'BI reporting' and 'Docker' stay as they are."""
+    return in_sentence(title)
 
 
 def _weeks(fit: RoleFit) -> str:
@@ -218,11 +219,11 @@ class GroundedEngine:
         if self._figures(ctx):
             head = (
                 f"**Your plan toward {fit.title}** {ref}: start with {_lower_first(first.title) if first.title else 'stage 1'} "
-                f"({_list([g.name for g in first.skills[:3]])}); {_weeks(fit)}, "
+                f"({_list([in_sentence(g.name) for g in first.skills[:3]])}); {_weeks(fit)}, "
                 f"in {len(plan.stages)} stage{'s' if len(plan.stages) != 1 else ''} at {plan.weekly_hours:g} h a week."
             )
         else:
-            head = f"**Your plan toward {fit.title}** {ref}: start with {_list([g.name for g in first.skills[:3]])}."
+            head = f"**Your plan toward {fit.title}** {ref}: start with {_list([in_sentence(g.name) for g in first.skills[:3]])}."
         out = [head, ""]
         whole = self._whole_plan(ctx)
         for st in plan.stages:
@@ -246,7 +247,7 @@ class GroundedEngine:
         fit = next(f for f in rec.roles if f.role_id == rec.plan.role_id)
         ref = cites.cite(ctx.hit_for(rec.plan.role_id))
         lead = first.skills[0] if first.skills else None
-        head = f"Start with {lead.name}: it comes first in your plan toward {fit.title}. {ref}".strip() if lead else f"Start with stage 1 of your plan toward {fit.title}."
+        head = f"Start with {in_sentence(lead.name)}: it comes first in your plan toward {fit.title}. {ref}".strip() if lead else f"Start with stage 1 of your plan toward {fit.title}."
         return "\n".join([head, "", *self._stage_in_full(first, ctx, cites), "", f"Say *{WHOLE_PLAN_ASK}* for the later stages."])
 
     def _how_long(self, ctx: TurnContext, cites: Citations) -> str:
