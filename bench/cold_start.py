@@ -230,6 +230,22 @@ def before_after(before: Path, base: dict, line, rounds: int) -> None:
             line(f"{name}: warm `reskill serve` to /readyz 200 (round {n + 1})", ready)
 
 
+def only(face: str, env: dict, line, floor_now, rounds: int) -> None:
+    """One face, warm, ``rounds`` times, each beside a floor measured just before it; then the median."""
+    took = []
+    for n in range(rounds):
+        fl = floor_now()
+        if face == "ask":
+            t, rss = cli(["ask", QUESTION], env)
+            line(f"warm: `reskill ask` (round {n + 1})", t, fl, f"  peak RSS {rss:.2f} GB")
+        else:
+            t, _, _ = serve(env, warm_chats=0)
+            line(f"warm: `reskill serve` to /readyz 200 (round {n + 1})", t, fl)
+        took.append(t)
+    took.sort()
+    line(f"median of {rounds}", took[len(took) // 2])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--skip-fresh", action="store_true", help="only the warm data dir")
@@ -237,6 +253,8 @@ def main() -> None:
     ap.add_argument("--only-browser", action="store_true", help="only the real-browser Streamlit figures (warm, and fresh unless --skip-fresh)")
     ap.add_argument("--before", type=Path, help="only: before/after of `reskill ask` and serve, alternating, with the older code in this tree")
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--only", choices=("ask", "serve"), help="only this face, warm, --rounds times (with --data-dir: that index, not built here)")
+    ap.add_argument("--data-dir", type=Path, help="with --only: an existing data dir (e.g. .reskill) instead of a temporary one indexed first")
     args = ap.parse_args()
     header("cold start: process start to first answer, warm data dir and fresh, beside the floor")
     base = dict(os.environ, ANONYMIZED_TELEMETRY="False", HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
@@ -265,11 +283,15 @@ def main() -> None:
         line("floor, again", floor_now())
         return
 
-    warm = temp_data_dir()
+    warm = args.data_dir.resolve() if args.only and args.data_dir else temp_data_dir()
     env = dict(base, RESKILL_DATA_DIR=str(warm))
-    fl = floor_now()
-    took, _ = cli(["index"], env)
-    line("fresh data dir: `reskill index` (builds the index)", took, fl)
+    if not (args.only and args.data_dir):
+        fl = floor_now()
+        took, _ = cli(["index"], env)
+        line("fresh data dir: `reskill index` (builds the index)", took, fl)
+    if args.only:
+        only(args.only, env, line, floor_now, args.rounds)
+        return
     if args.only_browser:
         browser_figures(env, base, line, floor_now, fresh=not args.skip_fresh)
         return

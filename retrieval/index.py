@@ -28,6 +28,9 @@ from retrieval.chunking import Chunk, chunk_document, embedding_text
 from retrieval.embeddings import embedding_stamp
 
 BATCH = 64
+FULL_READ_FRESH_S = 2.0
+"""How long a full read of the collection answers ``out_of_step`` without reading it again (with
+the count checked): the first /readyz after start-up comes well within it of the start-up sync."""
 log = logging.getLogger("reskill.index")
 
 
@@ -115,6 +118,8 @@ class VectorIndex:
         failed or uncertain call, on a collection re-created behind our back, and when a full read
         (``out_of_step``) disagrees. Writers from other processes bring the collection to the same
         Markdown, so a stale mirror costs redundant work, never a missed edit."""
+        self._full_read: tuple[dict[str, StoredChunk], float] | None = None
+        """The mirror a full read of the collection made, and when (``time.monotonic()``)."""
         self.collection = self._open()
 
     def chunks_of(self, doc: Document) -> list[Chunk]:
@@ -173,6 +178,7 @@ class VectorIndex:
         got = self._call("get", include=["metadatas", "documents"])
         mirror = {i: StoredChunk(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"])}
         self._mirror = mirror
+        self._full_read = (mirror, time.monotonic())
         return mirror
 
     def _current(self) -> dict[str, StoredChunk]:
@@ -195,16 +201,34 @@ class VectorIndex:
         got = self._call("get", include=["metadatas"])
         return self._by_doc(zip(got["ids"], got["metadatas"]))
 
+    def _recent_full_read(self) -> dict[str, dict] | None:
+        """The manifest of a full read made less than ``FULL_READ_FRESH_S`` ago (plus this process's
+        own writes since), if the mirror is still that read and the collection's count agrees."""
+        full, mirror = self._full_read, self._mirror
+        if full is None or full[0] is not mirror or time.monotonic() - full[1] > FULL_READ_FRESH_S:
+            return None
+        try:
+            chunks = [(c.id, c.metadata) for c in list(mirror.values())]
+        except RuntimeError:  # a sync in another thread is changing it
+            return None
+        if self._call("count") != len(chunks) or self._mirror is not mirror:
+            return None
+        return self._by_doc(chunks)
+
     def out_of_step(self, docs: Iterable[Document]) -> list[str]:
         """Document ids whose stored chunks do not match the documents (empty when in step).
-        Always a full read: this is the check that the mirror is not trusted to answer."""
-        stored = self._stored_by_doc()
-        mirror = self._mirror
-        try:
-            if mirror is not None and stored != self._by_doc((c.id, c.metadata) for c in list(mirror.values())):
+        A full read (this is the check that the mirror is not trusted to answer), unless one was
+        made less than ``FULL_READ_FRESH_S`` ago, e.g. by the sync at start-up just before the
+        first /readyz, and the collection's count still agrees with it."""
+        stored = self._recent_full_read()
+        if stored is None:
+            stored = self._stored_by_doc()
+            mirror = self._mirror
+            try:
+                if mirror is not None and stored != self._by_doc((c.id, c.metadata) for c in list(mirror.values())):
+                    self._mirror = None
+            except RuntimeError:  # a sync in another thread is changing it: read it afresh next time
                 self._mirror = None
-        except RuntimeError:  # a sync in another thread is changing it: read it afresh next time
-            self._mirror = None
         plan = self._plan(list(docs), stored)
         return sorted(plan["write"] | plan["remove"])
 

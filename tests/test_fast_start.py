@@ -94,3 +94,24 @@ def test_a_fresh_start_opens_the_chat_at_once_answers_from_keywords_then_the_ful
     assert not at.exception, at.exception
     assert len(at.chat_message) >= 4
     assert "keyword matches" not in at.chat_message[-1].markdown[0].value
+
+
+def test_out_of_step_reuses_a_fresh_full_read_but_still_sees_a_changed_collection(advisor, monkeypatch):
+    """The first /readyz after start-up does not read the whole collection again (the start-up sync
+    just did, see FULL_READ_FRESH_S); a chunk deleted behind our back, or an old read, is still a
+    full read and is still seen."""
+    import retrieval.index as ri
+
+    index = advisor.index
+    index._read_all()  # as the start-up sync does with no mirror yet
+    reads = []
+    real_get = index._stored_by_doc
+    monkeypatch.setattr(index, "_stored_by_doc", lambda: reads.append(1) or real_get())
+    assert advisor.out_of_step() == [] and reads == []
+    gone = [c.id for c in index.stored() if c.metadata["doc_id"] == "sql"]
+    index.collection.delete(ids=gone)
+    assert advisor.out_of_step() == ["sql"] and reads == [1]  # the count disagreed: read in full
+    advisor.refresh()
+    index._read_all()
+    monkeypatch.setattr(ri, "FULL_READ_FRESH_S", 0.0)
+    assert advisor.out_of_step() == [] and reads == [1, 1]  # too old: read in full
