@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from advisor.models import Plan, Recommendation, RoleFit
+from advisor.wording import resource_line
 from knowledge.base import KnowledgeBase
 from knowledge.links import first_link
 
@@ -36,19 +37,6 @@ def plan_summary(plan: Plan) -> str:
     else:
         full = "that is the full plan"
     return f"At {plan.weekly_hours:g} hours a week {ready}; {full}."
-
-
-def _resource_line(rid: str, kb: KnowledgeBase | None) -> str:
-    doc = kb.docs.get(rid) if kb else None
-    if doc is None:
-        return f"- {rid}"
-    meta = doc.meta
-    title = f"[{meta.title}]({meta.url})" if getattr(meta, "url", None) else meta.title
-    facts = [getattr(meta, "resource_type", None), getattr(meta, "cost", None)]
-    hours = getattr(meta, "effort_hours", None)
-    if hours:
-        facts.append(f"~{hours} h")
-    return f"- {title} ({', '.join(f for f in facts if f)})"
 
 
 def _fit_table(roles: list[RoleFit]) -> list[str]:
@@ -114,7 +102,7 @@ def recommendation_markdown(rec: Recommendation, kb: KnowledgeBase | None = None
             out += [f"### Stage {st.number}: {st.title} ({_weeks(st.start_week, st.end_week)}, {st.hours} h, {part})", "", "Skills:"]
             out += [f"- {g.name}: level {g.current_level} → {g.required_level} (~{g.hours} h)" for g in st.skills]
             if st.resources:
-                out += ["", "Resources:"] + [_resource_line(r, kb) for r in st.resources]
+                out += ["", "Resources:"] + [f"- {resource_line(kb, r)}" for r in st.resources]
             out += ["", f"Portfolio project: {st.project}", ""]
     elif plan is not None:
         out += ["## Learning plan", "", "Nothing to learn for this role: you are ready to apply.", ""]

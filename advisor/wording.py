@@ -32,3 +32,30 @@ def in_sentence(title: str) -> str:
     if len(long_words) > 1 and all(w[:1].isupper() for w in long_words):
         return title  # a title in Title Case is a name: "Business Intelligence Analyst"
     return title[:1].lower() + title[1:]
+
+
+COST_WORDS = {"free": "free", "freemium": "free tier, paid extras", "paid": "paid"}
+KIND_WORDS = {"book": "book", "course": "course", "practice": "practice site", "certification": "certification", "documentation": "documentation"}
+
+
+def resource_facts(meta) -> str:
+    """What a resource is, in the words every face uses: "course, beginner, about 20 hours, free"."""
+    facts = [KIND_WORDS.get(meta.resource_type, meta.resource_type), getattr(meta, "level", None)]
+    hours = getattr(meta, "effort_hours", None)
+    facts += [f"about {hours:g} hours" if hours else None, COST_WORDS.get(meta.cost, meta.cost)]
+    return ", ".join(str(f) for f in facts if f)
+
+
+def resource_line(kb, doc_id: str) -> str:
+    """A plan's resource as one Markdown line (without the list marker), the same on the My plan
+    page and in the Markdown export: its title linked to its page (else its first source with a web
+    address), then what it is and what it costs. A resource no longer in the knowledge base is named
+    by its id."""
+    from knowledge.links import first_link
+
+    doc = kb.docs.get(doc_id) if kb is not None else None
+    if doc is None or not hasattr(doc.meta, "resource_type"):
+        return f"`{doc_id}`" if doc is None else doc.title
+    link = first_link(kb, doc_id)
+    title = f"[{doc.meta.title}]({link})" if link else doc.meta.title
+    return f"{title} ({resource_facts(doc.meta)})"

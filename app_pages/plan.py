@@ -8,6 +8,7 @@ from app_pages.helpers import profile_edits
 from advisor.errors import BadInput
 from advisor.models import Gap, PlanStage
 from advisor.report import plan_summary, recommendation_markdown
+from advisor.wording import resource_line
 from app_pages.helpers.charts import chart_height, fit_chart, gaps_frame, levels_chart, timeline_chart
 from app_pages.common import advisor, get_profile, init_state, set_profile, show_citations
 from app_pages.sidebar import profile_sidebar
@@ -59,21 +60,12 @@ def _chose() -> None:
     st.session_state[PLAN_CHOICE] = st.session_state["plan_target"]
 
 
-def _resource(rid: str) -> str:
-    doc = kb.docs.get(rid)
-    if doc is None:
-        return f"- `{rid}`"
-    m = doc.meta
-    title = f"[{m.title}]({m.url})" if getattr(m, "url", None) else m.title
-    return f"- {title} — {m.resource_type}, {m.level}, {m.cost}, ~{m.effort_hours} h"
-
-
 def _stage(stage: PlanStage) -> None:
     label = f"Stage {stage.number}: {stage.title} — weeks {stage.start_week:g}–{stage.end_week:g} · {stage.hours} h"
     with st.expander(label, expanded=stage.number == 1):
         st.markdown("**Skills**\n\n" + "\n".join(f"- {g.name}: level {g.current_level} → {g.required_level} (~{g.hours} h)" for g in stage.skills))
         if stage.resources:
-            st.markdown("**Resources**\n\n" + "\n".join(_resource(r) for r in stage.resources))
+            st.markdown("**Resources**\n\n" + "\n".join(f"- {resource_line(kb, r)}" for r in stage.resources))
         st.markdown(f"**Portfolio project**: {stage.project}")
 
 

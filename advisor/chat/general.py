@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from advisor.chat.compose import Citations, lead_sentence, paragraphs, passage, readable
 from advisor.chat.context import TurnContext, kinds_asked, paths_of, wants_free
-from advisor.wording import in_sentence
+from advisor.wording import KIND_WORDS, in_sentence, resource_facts
 from knowledge.base import KnowledgeBase
 from knowledge.links import source_links
 from retrieval.hit import Hit
@@ -165,7 +165,7 @@ def education(kb, ctx: TurnContext, cites: Citations) -> str:
     if certs:
         hit = certs[0]
         m = kb.docs[hit.doc_id].meta
-        out.append(f"**{m.title}** ({m.resource_type}, {m.level}, about {m.effort_hours} hours, {m.cost}): {_quoted(hit, kb, cites)}")
+        out.append(f"**{m.title}** ({_facts(m)}): {_quoted(hit, kb, cites)}")
     body = answered(kb, others, cites, n=1 if out else 2)
     return "\n\n".join(x for x in [*out, body] if x)
 
@@ -345,8 +345,6 @@ def learn_first(kb, ctx: TurnContext, cites: Citations) -> str:
     return "\n\n".join(out)
 
 
-COST_WORDS = {"free": "free", "freemium": "free tier, paid extras", "paid": "paid"}
-KIND_WORDS = {"book": "book", "course": "course", "practice": "practice site", "certification": "certification", "documentation": "documentation"}
 
 
 def where(kb, doc_id: str, limit: int = 3, host: bool = False) -> str:
@@ -367,7 +365,7 @@ def _link_label(label: str) -> str:
 
 
 def _facts(m) -> str:
-    return f"{KIND_WORDS.get(m.resource_type, m.resource_type)}, {m.level}, about {m.effort_hours} hours, {COST_WORDS.get(m.cost, m.cost)}"
+    return resource_facts(m)
 
 
 def resources(kb, ctx: TurnContext, cites: Citations) -> str:
