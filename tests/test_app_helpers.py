@@ -69,7 +69,7 @@ def test_recommendation_markdown_has_profile_fit_gaps_plan_and_sources(advisor):
         assert f"\n{heading}\n" in md
     assert "### Stage 1: " in md and "Portfolio project: " in md
     assert "\\|" in md, "a '|' in evidence is escaped inside the table"
-    assert "- Docker documentation and getting-started guide (documentation, free, ~15 h)" in md
+    assert "- Docker documentation and getting-started guide (documentation, beginner, about 15 hours, free)" in md
     assert "- Machine Learning Engineer (`ml_engineer`, role)" in md, "a source without a web address is named by its title"
 
 
