@@ -30,6 +30,40 @@ def read_manifest(folder: Path) -> dict | None:
         return None
 
 
+def _session(model: Path, digest: str, options):
+    """ONNX Runtime's session for ``model``, from the graph it optimised the first time.
+
+    The optimised graph is saved beside the export (``<file>.ort-<version>-<digest>.onnx``, at the
+    extended level, which is not specific to this CPU) and later loaded with the optimisations off:
+    0.15 s instead of 0.23-0.43 s at each start, the same vectors bit for bit (the index stamp still
+    names ``model``). A folder that cannot be written to gets the ordinary session."""
+    import onnxruntime as ort
+
+    levels = ort.GraphOptimizationLevel
+    providers = ["CPUExecutionProvider"]
+    if not (len(digest) == 16 and all(c in "0123456789abcdef" for c in digest)):  # an export being checked
+        return ort.InferenceSession(str(model), options, providers=providers)
+    optimised = model.with_name(f"{model.stem}.ort-{ort.__version__}-{digest}.onnx")
+    if optimised.is_file():
+        options.graph_optimization_level = levels.ORT_DISABLE_ALL
+        try:
+            return ort.InferenceSession(str(optimised), options, providers=providers)
+        except Exception:  # damaged (e.g. a partial copy): made again below
+            pass
+    options.graph_optimization_level = levels.ORT_ENABLE_EXTENDED
+    tmp = optimised.with_name(f".{optimised.name}.{os.getpid()}.tmp")
+    options.optimized_model_filepath = str(tmp)
+    try:
+        session = ort.InferenceSession(str(model), options, providers=providers)
+        os.replace(tmp, optimised)  # whole or not at all, if two processes start together
+        return session
+    except Exception:
+        tmp.unlink(missing_ok=True)
+        options.optimized_model_filepath = ""
+        options.graph_optimization_level = levels.ORT_ENABLE_ALL
+        return ort.InferenceSession(str(model), options, providers=providers)
+
+
 class OnnxEmbeddings(Embeddings):
     """LangChain ``Embeddings`` over an exported folder (``export.json`` names the model file)."""
 
@@ -50,7 +84,7 @@ class OnnxEmbeddings(Embeddings):
         # No busy-waiting between operators: on two cores shared with other processes the spinning
         # threads steal the CPU the work needs (a fresh index build was ~35% faster without it).
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = ort.InferenceSession(str(folder / manifest["file"]), options, providers=["CPUExecutionProvider"])
+        self.session = _session(folder / manifest["file"], str(manifest.get("file_sha256", ""))[:16], options)
         self._inputs = {i.name for i in self.session.get_inputs()}
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=int(manifest.get("max_seq_length", 256)))

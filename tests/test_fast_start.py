@@ -115,3 +115,31 @@ def test_out_of_step_reuses_a_fresh_full_read_but_still_sees_a_changed_collectio
     index._read_all()
     monkeypatch.setattr(ri, "FULL_READ_FRESH_S", 0.0)
     assert advisor.out_of_step() == [] and reads == [1, 1]  # too old: read in full
+
+
+def test_the_onnx_session_loads_the_graph_it_optimised_before_with_the_same_vectors(embedder, tmp_path, monkeypatch):
+    """The first load saves ONNX Runtime's optimised graph beside the export; later loads read it
+    with the optimisations off (faster to start) and embed exactly as before."""
+    import shutil
+
+    import onnxruntime as ort
+
+    from retrieval.onnx_embedder import OnnxEmbeddings
+
+    served = embedder.inner  # the fixture wraps the serving OnnxEmbeddings
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for name in ("export.json", served.manifest["file"], "tokenizer.json"):
+        shutil.copy(served.folder / name, folder / name)
+    opened = []
+    real = ort.InferenceSession
+    monkeypatch.setattr(ort, "InferenceSession", lambda path, *a, **k: opened.append(Path(path).name) or real(path, *a, **k))
+    texts = ["What does a BI analyst do?", "docker images and containers " * 30]
+    first = OnnxEmbeddings(folder).embed_documents(texts)
+    saved = [p.name for p in folder.glob("*.ort-*.onnx")]
+    assert len(saved) == 1 and opened == [served.manifest["file"]]
+    second = OnnxEmbeddings(folder).embed_documents(texts)
+    assert opened[-1] == saved[0] and not list(folder.glob(".*.tmp"))
+    assert second == first == served.embed_documents(texts)
+    (folder / saved[0]).write_bytes(b"damaged")
+    assert OnnxEmbeddings(folder).embed_documents(texts) == first  # made again from the export

@@ -92,7 +92,8 @@ def run(settings: Settings | None = None, host: str = "127.0.0.1", port: int = 8
         raise BadInput(f"port must be between 0 and 65535, got {port}")
     settings = settings or load_settings()
     GuardedH11Protocol.header_timeout_s = settings.http_header_timeout_s
-    options = {"server_header": False, "http": GuardedH11Protocol, "timeout_keep_alive": settings.http_keep_alive_s}
+    # ws="none": the API has no WebSocket routes, and uvicorn's "auto" imports the websockets package at start.
+    options = {"server_header": False, "http": GuardedH11Protocol, "ws": "none", "timeout_keep_alive": settings.http_keep_alive_s}
     if workers == 1:
         uvicorn.run(create_app(settings), host=host, port=port, **options)
         return
