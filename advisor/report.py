@@ -61,7 +61,9 @@ def recommendation_markdown(rec: Recommendation, kb: KnowledgeBase | None = None
         f"Generated {today.isoformat()} · {profile.weekly_hours:g} hours a week · target seniority {rec.seniority}",
         "",
     ]
-    out += [f"> **Warning:** {w}" for w in rec.warnings] + ([""] if rec.warnings else [])
+    # Without figures the ask (under "Fit by role") says why; its warning would say it twice.
+    warnings = rec.warnings if rec.show_numbers else []
+    out += [f"> **Warning:** {w}" for w in warnings] + ([""] if warnings else [])
 
     out += ["## Your skills", ""]
     if profile.skills:

@@ -91,11 +91,11 @@ if rec.show_numbers:
         st.caption(f"Your choice. The best fit of {_aims()} is {kb.roles[best].title}.")
     else:
         st.caption(("Your choice, and" if PLAN_CHOICE in st.session_state else "Chosen for you:") + f" the best fit of {_aims()}.")
-for warning in rec.warnings:
-    st.warning(warning)
-if not rec.show_numbers:
+if not rec.show_numbers:  # the ask says why there are no figures: its warning would say it twice
     st.info(rec.ask)
     st.stop()
+for warning in rec.warnings:
+    st.warning(warning)
 
 left, right = st.columns([3, 2])
 with left:

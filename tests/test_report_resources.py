@@ -86,3 +86,18 @@ def test_plan_page_and_markdown_show_each_resource_the_same_and_say_nothing_twic
     body = "\n".join(line for line in md.splitlines() if not line.startswith(("- ", "|")))
     said = _sentences([body])
     assert len(said) == len(set(said)), [s for s in said if said.count(s) > 1]
+
+
+def test_without_figures_the_reason_is_said_once_on_the_page_and_in_the_export(app_env, advisor):
+    two = Profile(skills=[SkillEvidence(skill_id=s, name=s, level=2, evidence=["test"]) for s in ("sql", "python")])
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.session_state["profile"] = two
+    at.run()
+    at.switch_page("app_pages/plan.py").run()
+    assert not at.exception, at.exception
+    main = [e.value for kind in ("warning", "info") for e in getattr(at.main, kind)]
+    assert sum("can't give you a fit" in t or "figures are withheld" in t for t in main) == 1, main
+    rec = advisor.recommend(two)
+    assert not rec.show_numbers
+    md = recommendation_markdown(rec, advisor.kb)
+    assert "figures are withheld" not in md and md.count("can't give you a fit") == 1, md
