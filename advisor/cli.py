@@ -26,8 +26,6 @@ def _fail(message: str, code: int = 2):
 
 
 def _load_advisor(settings: Settings, quiet: bool = False, rebuild: bool = False):
-    from tqdm import tqdm
-
     from advisor.core import Advisor
 
     bar = None
@@ -37,6 +35,8 @@ def _load_advisor(settings: Settings, quiet: bool = False, rebuild: bool = False
         if quiet and not sys.stderr.isatty():  # a person waiting for an index build sees its progress
             return
         if bar is None:
+            from tqdm import tqdm  # only when something is embedded: a warm start draws no bar
+
             bar = tqdm(total=total, desc="embedding", unit="chunk", file=sys.stderr)
         bar.update(done - bar.n)
 
