@@ -85,6 +85,8 @@ _SELF = re.compile(r"\b(?:i|i'm|im|i've|i'd|me|my|myself|we|we've|we're|us)\b", 
 _NOT_CLAIMED = re.compile(r"\b(over|rather than|instead of|more than|than)\b", re.I)
 """In "I prefer building systems over dashboards", what follows is not a skill the person claims."""
 _WORD = re.compile(r"[a-z0-9][a-z0-9+#]*")
+_DETERMINER = re.compile(r"\b(?:a|an|the|some|any|this|that|these|those|its|their)\b|[\"'“”‘’]", re.I)
+"""Words that do not count towards a piece's two words: "a table" alone is too little to mean Tableau."""
 
 
 @dataclass(frozen=True)
@@ -262,8 +264,10 @@ class SkillExtractor:
         embedder: Embeddings | None = None,
         cache_dir: Path | None = None,
         threshold: float = 0.55,
-        margin: float = 0.04,
+        margin: float = 0.08,
     ):
+        """A phrase read by meaning takes the closest skill when its similarity is at least
+        ``threshold`` and beats the next skill's by ``margin``; an ambiguous phrase names none."""
         self.kb = kb
         self.embedder = embedder
         self.cache_dir = cache_dir
@@ -614,7 +618,7 @@ def _clauses(text: str, inline_gap: re.Pattern | None = None):
 def _phrases(segment: str) -> list[str]:
     """The segment and its pieces between prepositions: "spent last year containerising apps
     for the platform team" also tries "year containerising apps", whose meaning is not diluted."""
-    pieces = [p.strip() for p in _PREPOSITION.split(segment) if len(p.split()) >= 2]
+    pieces = [p.strip() for p in _PREPOSITION.split(segment) if len(_DETERMINER.sub(" ", p).split()) >= 2]
     return list(dict.fromkeys([segment.strip(), *pieces]))
 
 

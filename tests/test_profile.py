@@ -149,6 +149,12 @@ def test_short_everyday_aliases_need_their_exact_form(real_advisor):
     assert "excel" not in levels(real_advisor, "I excel at explaining models")
 
 
+def test_a_fragment_of_one_word_is_not_matched_by_meaning(real_advisor):
+    # "a table" alone came within the threshold of Tableau; the whole clause means batch scoring
+    got = levels(real_advisor, "i run the scoring script, it writes predictions to a table and the booking team uses that")
+    assert "tableau" not in got and "batch_inference" in got
+
+
 def test_a_bare_mention_takes_the_roles_typical_level_and_cues_override_it(real_advisor):
     resume = "Senior data scientist at a retailer\nSkills: Python, SQL, Tableau, Git"
     got = levels(real_advisor, resume)
