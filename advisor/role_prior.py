@@ -44,8 +44,12 @@ def typical_levels(kb: KnowledgeBase, role_id: str | None, seniority: Seniority)
         return {}
     levels = dict(role.typical)
     for req in role.requirements:
+        # A senior is assumed above the mid level only where the role document says so
+        # (``senior:``); the one-up default is what a senior *job* asks, not what every senior
+        # knows: "usually level 4 in statistics or in a specialism", not in everything.
+        level = (req.senior or req.level) if seniority == "senior" else req.level_for(seniority)
         for sid in req.members[:1]:  # a group's typical holder knows its first (most asked) member
-            levels[sid] = max(levels.get(sid, 0), req.level_for(seniority))
+            levels[sid] = max(levels.get(sid, 0), level)
     return {s: lvl for s, lvl in levels.items() if lvl > 0}
 
 

@@ -236,6 +236,10 @@ def test_prior_seniority_follows_years():
     junior = typical_levels(REAL, "data_scientist", "junior")
     senior = typical_levels(REAL, "data_scientist", "senior")
     assert sum(junior.values()) < sum(senior.values())
+    mid = typical_levels(REAL, "data_scientist", "mid")
+    # A senior is assumed higher only where the role document says so ("senior: 4" for statistics),
+    # not one level up in everything: stakeholder communication has no senior level of its own.
+    assert senior["statistics"] == 4 and senior["stakeholder_communication"] == mid["stakeholder_communication"] == 3
 
 
 def test_marking_a_skill_learned_rescores_every_target_and_shortens_the_plan(advisor):
