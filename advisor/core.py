@@ -200,9 +200,8 @@ class Advisor:
             if seniority not in SENIORITIES:
                 raise BadInput(f"unknown seniority '{seniority}'; use one of: {', '.join(SENIORITIES)}")
             updates["seniority"] = seniority
-        if updates:
-            profile = profile.model_copy(update=updates)
-        profile = complete(profile, self.kb)
+        if updates:  # a new seniority changes the role prior: complete the profile again
+            profile = complete(profile.model_copy(update=updates), self.kb)
         targets = self._check_roles(targets or profile.target_roles or None)
         fits = self.ranked_fits(profile, targets)
         # The plan is for the first target given, else for the better of the two paths Reskill is about.
