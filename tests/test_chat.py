@@ -414,3 +414,14 @@ def test_a_resources_answer_names_the_skill_in_lower_case_mid_sentence(real_advi
     assert "To learn retrieval-augmented generation" in a.text, a.text[:200]
     b = Chat(real_advisor).say("any good courses for docker?")
     assert "To learn Docker" in b.text, b.text[:200]
+
+
+def test_a_sentence_added_through_the_store_is_in_the_answer_to_a_paraphrase(advisor):
+    """Issue 16, item 8, end to end: the edit is indexed at once and the chat answers with it."""
+    sentence = "A useful first exercise is to run the same image on a colleague's laptop and compare start-up times, which shows what layer caching saves."
+    doc = advisor.store.get("docker")
+    body = doc.body.replace("end to end.", "end to end.\n\n" + sentence)
+    assert sentence in body
+    advisor.store.put("docker", doc.meta.model_dump(mode="json", exclude_none=True), body, doc.version)
+    answer = Chat(advisor).say("how can I see the benefit of cached docker layers in practice?")
+    assert sentence in answer.text, answer.text

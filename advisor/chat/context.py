@@ -437,8 +437,16 @@ def _retrieve(adv, ctx: TurnContext) -> None:
         ctx.add_hits(search(adv, q, k=2, kind="market"))
     elif kind == "skill_info":
         target = _target_words(ctx)
+        # The passage of the skill's document that best answers the question as asked, when it is
+        # not the 'what' or 'why it matters' section already given: a sentence the person added in
+        # the editor ("run the same image on a colleague's laptop...") is then in the answer.
+        asked = ranked(adv, q, r.skills[:2], k=6, kind="skill") if r.skills else []
         for sid in r.skills[:2]:
-            ctx.add_hits([section(adv, sid, "what"), section(adv, sid, f"matter for {target}", "why", "matter") or adv.retriever.lookup(sid, f"why it matters for {target}")])
+            what = section(adv, sid, "what")
+            why = section(adv, sid, f"matter for {target}", "why", "matter") or adv.retriever.lookup(sid, f"why it matters for {target}")
+            given = {h.section for h in (what, why) if h is not None}
+            best = next((h for h in asked if h.doc_id == sid), None)
+            ctx.add_hits([what, best if best is not None and best.section not in given else None, why])
         if not r.skills:
             ctx.add_hits(search(adv, q, k=3, kind="skill"))
     elif kind in ("how_long", "skill_order"):

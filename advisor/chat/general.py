@@ -215,7 +215,10 @@ def skill_info(kb, ctx: TurnContext, cites: Citations) -> str:
         own = _hits(ctx, sid)
         if not skill or not own:
             continue
-        text = "\n\n".join(_quoted(h, kb, cites) for h in own[:2])
+        # A passage retrieved for the question itself (scored; the named sections are not) is one
+        # chunk of at most 600 characters: quoted whole, as the part that answers may be its second
+        # paragraph (a sentence added in the editor under 'How to learn').
+        text = "\n\n".join(_quoted(h, kb, cites, n=3 if h.score > 0 else 1) for h in own[:2])
         have = ctx.profile.level(sid)
         nxt = min(have + 1, 4)
         text += (
