@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -62,6 +63,7 @@ async def lifespan(app: FastAPI):
             _load_in_background(app)
     if app.state.freshness is None and app.state.advisor is not None:
         app.state.freshness = Freshness(app.state.advisor)
+    gc.enable()  # `reskill serve` pauses the collector for the start-up (advisor.cli.main)
     yield
 
 
