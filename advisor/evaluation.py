@@ -9,8 +9,8 @@ from pathlib import Path
 THRESHOLDS = {
     "retrieval_hit@3": 0.95,
     "retrieval_mrr@10": 0.90,
-    "dev_band_agreement": 0.75,
-    "dev_skill_precision": 0.86,
+    "dev_band_agreement": 0.78,
+    "dev_skill_precision": 0.875,
     "dev_skill_recall": 0.90,
 }
 """Floors that fail the suite. The issue's targets are 0.9 band agreement, 0.9 skill precision and
