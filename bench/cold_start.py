@@ -3,6 +3,8 @@ a fresh one (index built), each beside the floor (import chromadb + embedder loa
 and the load average of this shared machine.
 
     .venv/bin/python bench/cold_start.py [--skip-fresh] [--skip-streamlit]
+    .venv/bin/python bench/cold_start.py --only serve|ask [--rounds N] [--data-dir DIR]   # one face, warm
+    .venv/bin/python bench/cold_start.py --before DIR [--rounds N]   # ask and serve, older tree vs this one
 """
 
 from __future__ import annotations
