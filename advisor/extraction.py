@@ -64,11 +64,15 @@ _NEGATED_AFTER = re.compile(r"^[\s:\-–—=?(|]*(?:no|none|never|nope|nada|zero
 """A negation right after the skill: "kubernetes no", "Kubernetes: never used it", "Python: none"."""
 _DOT_LEADER = re.compile(r"\s*\.{2,}\s*|\s{3,}")
 _ONLY_SUBJECT = re.compile(r"[\s,:;/|()\-–—]*(?:(?:and|or|which|,)\s*)*(?:i|i've|i'd|i'm|i have|i am|we|we've|we have)?\s*(?:honestly|really|just|actually|also|still)?\s*", re.I)
+_LATER_REACH = 300
+"""How far after a skill's name a lack said later is looked for ("Docker I've never used"): a
+sentence's length, so a list of a thousand names is read in linear time, not quadratic."""
 _NOT_ALONE = re.compile(r"\b(?:else|other|others|more|besides|beyond|apart)\b", re.I)
 """After "I use Python and don't know much else", the negation is not about Python."""
 _GAP_LABEL = re.compile(r"\b(?:gaps?|missing|lacking|weak(?:er)? (?:spots|areas)|to learn|not yet)\W*$", re.I)
 _ANSWERED = re.compile(r"\?\s*(nope|no|never|none|not really|not yet|zero|nah)\b", re.I)
-_IN_PARENTHESES = re.compile(r"\([^)]*\b(?:basic|basics|beginner|a little|a bit|some|familiar|advanced|expert|strong|daily|\d+\+?\s*(?:years?|yrs?))\b[^)]*\)", re.I)
+_IN_PARENTHESES = re.compile(r"\([^()]*\b(?:basic|basics|beginner|a little|a bit|some|familiar|advanced|expert|strong|daily|\d+\+?\s*(?:years?|yrs?))\b[^()]*\)", re.I)
+"""``[^()]``, not ``[^)]``: from each "(" the scan stops at the next one, so a run of brackets is linear."""
 _GAP_HEADING = re.compile(
     r"^\W*(?:not yet|gaps?|missing|lacking|what i (?:don'?t|do not) (?:have|know)|(?:things|skills|tools) i (?:lack|don'?t know|haven'?t used)|"
     r"(?:want|need|would like|plan) to learn|to learn|weak(?:er)? (?:spots|areas)|no experience(?: with)?|never used)\W*$",
@@ -390,6 +394,7 @@ class SkillExtractor:
             if (label := self.lexicon.inline_gap.search(clause)) and (neg is None or label.end() < neg.start()):
                 neg = label
             reach = _negation_reach(clause, neg, self._ends_with_name)
+            evidence = " ".join(clause.split())
             liking = self.lexicon.feeling(clause)
             if liking and not neg and not self.lexicon.usage.search(clause):
                 continue  # "I actually hate dashboards" states a preference, not a skill
@@ -418,7 +423,7 @@ class SkillExtractor:
                     if not negated and self.lexicon.theirs(clause, at + offset):
                         continue
                     lvl = 0 if negated else (2 if cue_level is None else cue_level)
-                    note(Mention(sid, lvl, " ".join(clause.split()), explicit=negated or cue_level is not None))
+                    note(Mention(sid, lvl, evidence, explicit=negated or cue_level is not None))
                     if not negated and cue_level is None:
                         listed.append(found[sid])
                 # "Power BI | daily"; not "Go (basic)", a level for an item that is not a skill
@@ -438,7 +443,7 @@ class SkillExtractor:
                         continue
                     level = 0 if negated else (2 if cue_level is None else cue_level)
                     for phrase in _phrases(segment):
-                        fallback.append((phrase, level, " ".join(clause.split()), negated or cue_level is not None))
+                        fallback.append((phrase, level, evidence, negated or cue_level is not None))
                 if carried is not None or _IN_PARENTHESES.search(segment):
                     cue_level = carried
         matches = self._semantic([f[0] for f in fallback])
@@ -457,7 +462,7 @@ class SkillExtractor:
         "Tableau / Power BI: can't say I've done much of either". Only when nothing positive
         (a usage word, a level cue) comes between, and a plain negation has no skill of its own
         after it ("Tableau, and never used Docker" negates Docker only)."""
-        rest = clause[pos:]
+        rest = clause[pos : pos + _LATER_REACH]
         after = self.lexicon.absent_after.search(rest)
         plain = _NEGATION.search(rest)
         for m, plain_negation in ((after, False), (plain, True)):

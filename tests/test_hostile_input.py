@@ -218,3 +218,29 @@ def test_other_methods_are_405_with_every_allowed_method(client, method, url, al
     r = client.request(method, url, headers=WRITE)
     assert r.status_code == 405, r.text
     assert r.headers["allow"] == allow
+
+
+# -- reading pathological text in linear time ----------------------------------------------
+_LONG = 64_000
+_SHAPES = {
+    "a run of spaces": " " * _LONG,
+    "a run of brackets": "(" * _LONG,
+    "a list of one skill": "Python, " * (_LONG // 8),
+    "a line of dashes": "-" * _LONG,
+    "a run of digits": "1" * _LONG,
+    "repeated negations": "not " * (_LONG // 4),
+    "repeated years": "5 years " * (_LONG // 8),
+    "unclosed level brackets": "(basic " * (_LONG // 7),
+    "a repeated table row": "I never used Docker (basic) | daily; " * (_LONG // 37),
+}
+"""Texts on which a pattern once backtracked: the brackets took 124 s, the list 190 s, the dashes
+49 s, the digits minutes (each is now 0.2-3 s here). A regression to quadratic time fails loudly
+instead of hanging a request."""
+
+
+@pytest.mark.parametrize("shape", list(_SHAPES))
+def test_reading_a_long_pathological_text_stays_linear(real_advisor, shape):
+    start = time.perf_counter()
+    real_advisor.extractor.extract(_SHAPES[shape])
+    took = time.perf_counter() - start
+    assert took < 20, f"{shape}: {took:.1f} s for {_LONG:,} characters (a pattern is backtracking)"
