@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass
 
 from advisor.models import Gap, Plan, PlanStage, Profile, RoleFit, SkillMatch
+from advisor.wording import in_sentence
 from knowledge.base import KnowledgeBase, normalise_alias
 from knowledge.document import first_sentence, section_text
 from knowledge.schema import Requirement, Seniority
@@ -359,9 +360,9 @@ def _idea(section: str) -> str:
 
 def _short_name(title: str) -> str:
     """A skill's title without its gloss: "Docker and containers" -> "Docker", "Data modelling
-    (conceptual, logical and physical)" -> "Data modelling"; a lower-case first letter in a sentence."""
-    name = re.split(r" \(| with | and |, ", title)[0]
-    return name[:1].lower() + name[1:] if name[1:2].islower() else name
+    (conceptual, logical and physical)" -> "data modelling", as it reads in a sentence (names such as
+    Docker keep their capital)."""
+    return in_sentence(re.split(r" \(| with | and |, ", title)[0])
 
 
 def _on_path(doc, role_id: str | None) -> bool:
