@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import sys
 from pathlib import Path
@@ -14,7 +13,7 @@ from advisor.errors import BadInput
 if TYPE_CHECKING:
     from advisor.settings import Settings
 # The rest (settings, chromadb through retrieval.index, the report) is imported by main() or the
-# command that needs it, after main() has paused the garbage collector for the start-up.
+# command that needs it.
 
 
 class _Parser(argparse.ArgumentParser):
@@ -46,7 +45,6 @@ def _load_advisor(settings: Settings, quiet: bool = False, rebuild: bool = False
     adv = Advisor.load(settings, progress=progress, rebuild=rebuild)
     if bar:
         bar.close()
-    gc.enable()  # paused by main() for the start-up
     return adv
 
 
@@ -427,19 +425,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    # Start-up (imports, the knowledge base, the index) allocates a great deal and frees almost
-    # nothing, so the collector's passes over it are wasted (~0.1 s of CPU): paused until the Advisor
-    # is loaded (_load_advisor; for `serve`, the API's lifespan) and in any case when main() returns.
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        return _main(argv)
-    finally:
-        if paused:
-            gc.enable()
-
-
-def _main(argv: list[str] | None) -> int:
     from advisor.settings import load_settings
     from retrieval.index import IndexUnavailable
     from retrieval.lock import StoreLocked

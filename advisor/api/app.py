@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
 import time
@@ -63,7 +62,6 @@ async def lifespan(app: FastAPI):
             _load_in_background(app)
     if app.state.freshness is None and app.state.advisor is not None:
         app.state.freshness = Freshness(app.state.advisor)
-    gc.enable()  # `reskill serve` pauses the collector for the start-up (advisor.cli.main)
     yield
 
 
