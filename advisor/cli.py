@@ -219,11 +219,14 @@ def _source_line(doc_id: str, kb) -> str:
 
 
 def _resource_line(rid: str, kb) -> str:
-    """A plan's resource by its title, with its own web address (never the internal id alone)."""
+    """A plan's resource by its title, in the words the other faces use for what it is and costs,
+    with its own web address (never the internal id alone)."""
+    from advisor.wording import resource_facts
     from knowledge.links import resource_ref
 
-    ref = resource_ref(kb, rid)
-    return f"resource: {ref['title']}" + (f" · {ref['sources'][0]['url']}" if ref["sources"] else "")
+    ref, doc = resource_ref(kb, rid), kb.docs.get(rid)
+    facts = f" ({resource_facts(doc.meta)})" if doc is not None and hasattr(doc.meta, "resource_type") else ""
+    return f"resource: {ref['title']}{facts}" + (f" · {ref['sources'][0]['url']}" if ref["sources"] else "")
 
 
 def _print_answer(answer, as_json: bool, kb=None) -> None:

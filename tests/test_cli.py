@@ -79,6 +79,7 @@ def test_recommend_profile_and_ask(run, tmp_path):
     table = run("recommend", "--text", "Python daily, some SQL, basic Docker")
     assert "weeks to ready to apply" in table.stdout and "Plan toward" in table.stdout
     assert "resource: " in table.stdout and "resources: " not in table.stdout, "resources by title, not bare ids"
+    assert re.search(r"resource: .+ \((?:[^)]*, )?(?:free|paid|free tier, paid extras)\)", table.stdout), "what it is and costs, as on the other faces"
     assert "the full plan" in table.stdout
     cited = table.stdout.split("\nsources:\n", 1)[1].splitlines()
     assert cited and all(re.fullmatch(r"  \S.* \([a-z0-9_]+\)( · https?://\S+)?", line) for line in cited), "sources by title, id after"
