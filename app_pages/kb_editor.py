@@ -230,9 +230,7 @@ def history(adv, doc_id: str, current_version: str | None, can_edit: bool) -> No
     entries = list(reversed(adv.store.history(doc_id)))
     if not entries:
         st.caption("No saved history yet: it starts with the first edit made here, in the CLI or through the API.")
-    refused = st.session_state.get(RESTORE_ERROR)
-    if refused is not None and refused[0] == doc_id:
-        del st.session_state[RESTORE_ERROR]
+    refused = _pop_refusal({doc_id})
     for n, entry in enumerate(entries):
         when = entry.saved_at.strftime("%Y-%m-%d %H:%M:%S UTC")
         if entry.deleted:
@@ -253,13 +251,18 @@ def history(adv, doc_id: str, current_version: str | None, can_edit: bool) -> No
                 )
 
 
-def restore_refusal(doc_ids) -> str | None:
-    """Why restoring one of ``doc_ids`` was just refused (once), if it was."""
+def _pop_refusal(doc_ids) -> tuple[str, str, str] | None:
+    """(doc id, version, why) when restoring one of ``doc_ids`` was just refused; shown once."""
     refused = st.session_state.get(RESTORE_ERROR)
     if refused is None or refused[0] not in doc_ids:
         return None
-    del st.session_state[RESTORE_ERROR]
-    return refused[2]
+    return st.session_state.pop(RESTORE_ERROR)
+
+
+def restore_refusal(doc_ids) -> str | None:
+    """Why restoring one of ``doc_ids`` was just refused (once), if it was."""
+    refused = _pop_refusal(doc_ids)
+    return refused[2] if refused else None
 
 
 def restore(adv, doc_id: str, version: str, expected_version: str | None) -> None:
