@@ -60,17 +60,17 @@ _PREPOSITION = re.compile(
     r"years?|months?|weeks?|days?|also|mostly|mainly|lots|lot)\b",
     re.I,
 )
-_NEGATED_AFTER = re.compile(r"^[\s:\-–—=?(|]*(?:no|none|never|nope|nada|zero|n/a|not really|not yet|not much|haven'?t|don'?t|do not|doesn'?t|can'?t|cannot)\b", re.I)
+_NEGATED_AFTER = re.compile(r"^(?:\s*/\s*[\w+#.-]+)*[\s:\-–—=?(|]*(?:0(?![.\d])|nil|no|none|never|nope|nada|zero|n/a|not really|not yet|not much|not my (?:area|thing|job|strength)|haven'?t|don'?t|do not|doesn'?t|can'?t|cannot|what(?:'s| is| are) (?:that|those|these|this|it))\b", re.I)
 """A negation right after the skill: "kubernetes no", "Kubernetes: never used it", "Python: none"."""
 _DOT_LEADER = re.compile(r"\s*\.{2,}\s*|\s{3,}")
-_ONLY_SUBJECT = re.compile(r"[\s,:;/|()\-–—]*(?:(?:and|or|which|,)\s*)*(?:i|i've|i'd|i'm|i have|i am|we|we've|we have)?\s*(?:honestly|really|just|actually|also|still)?\s*", re.I)
+_ONLY_SUBJECT = re.compile(r"[\s,:;/|()\-–—]*(?:(?:and|or|which|,)\s*)*(?:i|i've|i'd|i'm|i have|i am|we|we've|we have)?\s*(?:honestly|really|just|actually|also|still|literally|genuinely|personally|ever|truly|totally)?\s*", re.I)
 _LATER_REACH = 300
 """How far after a skill's name a lack said later is looked for ("Docker I've never used"): a
 sentence's length, so a list of a thousand names is read in linear time, not quadratic."""
 _NOT_ALONE = re.compile(r"\b(?:else|other|others|more|besides|beyond|apart)\b", re.I)
 """After "I use Python and don't know much else", the negation is not about Python."""
 _GAP_LABEL = re.compile(r"\b(?:gaps?|missing|lacking|weak(?:er)? (?:spots|areas)|to learn|not yet)\W*$", re.I)
-_ANSWERED = re.compile(r"\?\s*(nope|no|never|none|not really|not yet|zero|nah)\b", re.I)
+_ANSWERED = re.compile(r"\?\s*(?:(?:double|hard|big|absolutely|definitely|honestly)\s+)?(nope|no|never|none|not really|not yet|not at all|not my (?:area|thing|job|strength)|zero|nah|what(?:'s| is| are) (?:that|those|these|this|it))\b", re.I)
 _IN_PARENTHESES = re.compile(r"\([^()]*\b(?:basic|basics|beginner|a little|a bit|some|familiar|advanced|expert|strong|daily|\d+\+?\s*(?:years?|yrs?))\b[^()]*\)", re.I)
 """``[^()]``, not ``[^)]``: from each "(" the scan stops at the next one, so a run of brackets is linear."""
 _GAP_HEADING = re.compile(
@@ -84,6 +84,17 @@ _ROLE_PHRASE = re.compile(
     r"\b(?:ml|machine learning)(?:[- ]ops)?[- ](?:engineers?|engineering|track|path|role|roles|platform|team|in production|systems? design|infrastructure|infra|side)\b|\bproduction ml\b", re.I
 )
 """Phrases naming a role or a track, not the skill: "ML engineer" is not machine-learning fundamentals."""
+_SENTENCE = re.compile(r"[^.!?]+[.!?]*|[.!?]+")
+_OWN = re.compile(r"\b(?:my|our)\s+(?:[\w-]+\s+){0,2}$", re.I)
+""""Is my SQL good enough?": a name right after "my" is the person's own, even in a question."""
+_NEEDED = re.compile(r"\b(?:need|needs|have|has|got|want|ought) to \w+", re.I)
+"""In "do I need to know Airflow?", "know" asks about the skill rather than claiming it."""
+_TEAM_AFTER = re.compile(r"\s+(?:team|squad|department|guild|chapter|folks|people)\b", re.I)
+_TEAM_BEFORE = re.compile(r"\b(?:by|to|from|with|for|of)\s+(?:the|our|their|a|an|another|other)\s+$", re.I)
+_LACK_OF_IT = re.compile(
+    r"^(?:i\s+|i'?ve\s+)?(?:have\s+)?(?:never|haven'?t|have not|hasn'?t|not|didn'?t|did not|don'?t|do not)\b(?:[^.]{0,40}?\b(?:it|them|either|those|one|any)\b|(?:\s+\w+){0,2}\s*$)", re.I
+)
+"""A clause that only says the person has not used "it" ("but haven't opened it", "never used them")."""
 _FIRST_PERSON = re.compile(r"\b(?:i|i'm|im|i've|i'd|me|my)\b", re.I)
 _SELF = re.compile(r"\b(?:i|i'm|im|i've|i'd|me|my|myself|we|we've|we're|us)\b", re.I)
 _NOT_CLAIMED = re.compile(r"\b(over|rather than|instead of|more than|than)\b", re.I)
@@ -115,6 +126,7 @@ class Lexicon:
     absent_after: re.Pattern
     inline_gap: re.Pattern
     rhetorical: re.Pattern
+    asking: re.Pattern
     level_cues: list[tuple[re.Pattern, int]]
     preferences: dict[str, re.Pattern]
     favours: dict[str, str]
@@ -210,6 +222,7 @@ class Lexicon:
             absent_after=words(absence.get("after_skill")),
             inline_gap=re.compile(words(absence.get("gap_labels")).pattern + r"\s*:", re.I),
             rhetorical=re.compile(r"(?:" + "|".join(re.escape(w) for w in absence.get("rhetorical") or ["(?!)"]) + r")(?=\W|$)", re.I),
+            asking=words(absence.get("asking")),
             third_parties=re.compile(
                 r"(?:" + words(data.get("third_parties")).pattern
                 + r"|\b(?:our|the|my|their|two|three|a few|several|other)\s+(?:[\w-]+\s+){0,2}?" + words(data.get("third_party_groups")).pattern + r")"
@@ -387,7 +400,14 @@ class SkillExtractor:
                 found[m.skill_id] = m if old is None or m.explicit or m.level >= old.level else old
 
         text = self.lexicon.deny_rhetorical(text)
-        for clause, in_gap_list in _clauses(text, self.lexicon.inline_gap):
+        unsure: list[Mention] = []  # bare names of the previous clause, said with no usage word or level
+        for clause, in_gap_list, asked in _clauses(text, self.lexicon.inline_gap, self.lexicon.asking):
+            if unsure and _LACK_OF_IT.match(clause) and not self.find(clause):
+                # "I have a Tableau license but haven't opened it": the lack is about those names
+                for m in unsure:
+                    if found.get(m.skill_id) is m:
+                        found[m.skill_id] = Mention(m.skill_id, 0, f"{m.evidence} … {' '.join(clause.split())}", explicit=True)
+            plain = not self.lexicon.usage.search(clause) and self.lexicon.level(clause) is None
             neg = _clause_negation(clause)
             if (before := self.lexicon.absent_before.search(clause)) and (neg is None or before.start() < neg.start()):
                 neg = before
@@ -403,6 +423,7 @@ class SkillExtractor:
             unclaimed = _NOT_CLAIMED.search(clause, liking.end()) if liking else None
             cue_level: int | None = None
             listed: list[Mention] = []  # bare names so far in this clause: "Python, SQL and Spark daily"
+            bare: list[Mention] = []
             for segment in _SEGMENT.split(clause):
                 if not segment.strip():
                     continue
@@ -416,6 +437,10 @@ class SkillExtractor:
                 for offset, end, sid in hits:
                     if unclaimed is not None and at + offset >= unclaimed.start():
                         continue
+                    if asked and level is None and not self.lexicon.usage.search(_NEEDED.sub(" ", segment)) and not _OWN.search(segment[:offset]):
+                        continue  # "should I learn Kubernetes or Terraform first?" claims neither
+                    if _TEAM_AFTER.match(segment, end) and _TEAM_BEFORE.search(segment[:offset]):
+                        continue  # "done by the product analytics team": the team's name, not a skill of theirs
                     # Under a "GAPS" heading a stated level still counts: "SQL: basic" is level 1
                     negated = ((in_gap_list and cue_level is None) or (neg is not None and neg.start() <= at + offset < reach)
                                or bool(_NEGATED_AFTER.search(clause[at + end :]))
@@ -426,6 +451,7 @@ class SkillExtractor:
                     note(Mention(sid, lvl, evidence, explicit=negated or cue_level is not None))
                     if not negated and cue_level is None:
                         listed.append(found[sid])
+                        bare.append(found[sid])
                 # "Power BI | daily"; not "Go (basic)", a level for an item that is not a skill
                 said_alone = not hits and level is not None and not _IN_PARENTHESES.search(segment) and len(_WORD.findall(segment.lower())) <= 3
                 if said_alone or (hits and level is not None and not _IN_PARENTHESES.search(segment) and self.lexicon.level(segment[: hits[0][0]]) is None):
@@ -446,6 +472,7 @@ class SkillExtractor:
                         fallback.append((phrase, level, evidence, negated or cue_level is not None))
                 if carried is not None or _IN_PARENTHESES.search(segment):
                     cue_level = carried
+            unsure = [m for m in bare if found.get(m.skill_id) is m] if plain else []
         matches = self._semantic([f[0] for f in fallback])
         # Best-scoring phrase first, so a skill takes the evidence that matched it most clearly.
         for (phrase, lvl, evidence, explicit), match in sorted(zip(fallback, matches), key=lambda x: -(x[1][1] if x[1] else 0)):
@@ -591,17 +618,18 @@ def _clause_negation(clause: str) -> re.Match | None:
     return None
 
 
-def _clauses(text: str, inline_gap: re.Pattern | None = None):
-    """(clause, in_gap_list) for every clause; ``in_gap_list`` is True under a heading such as
+def _clauses(text: str, inline_gap: re.Pattern | None = None, asking: re.Pattern | None = None):
+    """(clause, in_gap_list, asked) for every clause; ``in_gap_list`` is True under a heading such as
     "NOT YET" or "Gaps:" until a blank line or the next heading, and for the rest of a line that
-    opens with a gap label ("things i know im missing: dbt is on my list. … and dax")."""
+    opens with a gap label ("things i know im missing: dbt is on my list. … and dax"); ``asked`` when
+    the clause is part of a question about skills (a sentence ending in "?" with an ``asking`` word)."""
     in_gap = False
     for line in text.splitlines():
         label = inline_gap.search(line) if inline_gap else None
         if label and line[label.end() :].strip() and label.start() <= 40 and not re.search(r"[.!?]", line[: label.start()]):
             for clause in _CLAUSE.split(line[label.end() :]):
                 if clause.strip():
-                    yield clause.strip(), True
+                    yield clause.strip(), True, False
             continue
         stripped = line.strip()
         if not stripped:
@@ -615,9 +643,11 @@ def _clauses(text: str, inline_gap: re.Pattern | None = None):
         line = _ANSWERED.sub(r" \1", line)  # "Docker? nope" is one statement
         line = _DOUBLE_NEGATION.sub(r"\1 ", line)
         line = _DOT_LEADER.sub(" | ", line)  # "Kubernetes ........ no" is one table row
-        for clause in _CLAUSE.split(line):
-            if clause.strip():
-                yield clause.strip(), in_gap
+        for sentence in _SENTENCE.findall(line):
+            asked = sentence.rstrip().endswith("?") and bool(asking and asking.search(sentence))
+            for clause in _CLAUSE.split(sentence):
+                if clause.strip():
+                    yield clause.strip(), in_gap, asked
 
 
 def _phrases(segment: str) -> list[str]:

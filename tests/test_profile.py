@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -385,3 +386,17 @@ def test_level_cues_are_data_and_a_broken_one_names_the_file(tmp_path):
     (lexicon / "levels.yml").write_text("cues:\n  - level: 7\n    phrases: ['daily']\n")
     with pytest.raises(ValueError, match=r"levels.yml: cue group 1: level 7 is outside 0-4"):
         Lexicon.load(lexicon / "preferences.yml")
+
+
+def test_lacks_wishes_questions_and_other_peoples_work_are_not_claims(real_advisor):
+    """tests/eval/lack_statements.jsonl: short statements written the way people write them (gap
+    lists, "Docker? nope", "planning to pick up dbt", "should I learn Kubernetes or Terraform
+    first?", "Airflow is run by data engineering"). A skill under ``not`` must not be read as one
+    the person has; a skill under ``has`` must be."""
+    wrong = []
+    for line in (Path(__file__).parent / "eval" / "lack_statements.jsonl").read_text(encoding="utf-8").splitlines():
+        case = json.loads(line)
+        read = levels(real_advisor, case["text"])
+        wrong += [f"{case['text']!r}: {s} read at {read[s]}" for s in case.get("not", []) if read.get(s, 0) > 0]
+        wrong += [f"{case['text']!r}: {s} not read" for s in case.get("has", []) if read.get(s, 0) == 0]
+    assert not wrong, "\n".join(wrong)
