@@ -427,16 +427,26 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+LOADS_ADVISOR = frozenset({"index", "search", "profile", "recommend", "ask", "chat", "eval", "import-esco", "serve"})
+"""The commands that load the Advisor in this process, and so its embedding model."""
+
+
 def main(argv: list[str] | None = None) -> int:
     from advisor.settings import load_settings
-    from retrieval.index import IndexUnavailable
-    from retrieval.lock import StoreLocked
 
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
     except Exception as exc:  # pydantic ValidationError: show which setting is wrong
         _fail(f"invalid settings: {exc}".splitlines()[0] + " " + " ".join(str(exc).splitlines()[1:3]))
+    if args.command in LOADS_ADVISOR and getattr(args, "workers", 1) == 1:
+        from retrieval.embeddings import preload_embedder
+
+        # Before chromadb is imported: the model loads beside the imports (see preload_embedder).
+        preload_embedder(settings.embedding_model, **settings.embedder_options())
+    from retrieval.index import IndexUnavailable
+    from retrieval.lock import StoreLocked
+
     try:
         return args.func(args, settings)
     except BadInput as exc:

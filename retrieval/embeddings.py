@@ -6,9 +6,12 @@ and ``torch`` (sentence-transformers, the reference the tests compare against).
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from langchain_core.embeddings import Embeddings
+if TYPE_CHECKING:  # annotations only: langchain_core's import (0.15-0.2 s) is paid by the backends
+    from langchain_core.embeddings import Embeddings
 
 PACKAGED = "packaged"
 
@@ -51,6 +54,13 @@ def load_embedder(
     does it at set-up; the int8/fp32 choice is checked on ``knowledge_dir``'s chunks), unless
     ``export_if_missing`` is false. ``torch``: sentence-transformers itself, about 6 s.
     """
+    key = (name, backend, cache_dir, knowledge_dir, export_if_missing)
+    with _preloads_lock:
+        pending = _preloads.pop(key, None)
+    return pending.result() if pending is not None else _load_embedder(*key)
+
+
+def _load_embedder(name: str, backend: str, cache_dir: Path | None, knowledge_dir: Path | None, export_if_missing: bool) -> Embeddings:
     if backend not in BACKENDS:
         raise ValueError(f"unknown embedding backend {backend!r}; use one of {', '.join(BACKENDS)}")
     source = resolve_model(name)
@@ -83,36 +93,57 @@ def export_embedder_for(source: Path, cache_dir: Path, knowledge_dir: Path | Non
     return export_embedder(source, cache_dir, texts, quantise=quantise, say=say or (lambda m: print(m, file=sys.stderr)))
 
 
-class TorchEmbeddings(Embeddings):
-    """sentence-transformers' model through LangChain's wrapper, with the index stamp attached."""
-
-    def __init__(self, source: Path):
-        from langchain_huggingface import HuggingFaceEmbeddings
-
-        self.inner = HuggingFaceEmbeddings(
-            model_name=str(source),
-            model_kwargs={"local_files_only": True, "device": "cpu"},
-            encode_kwargs={"normalize_embeddings": True, "batch_size": 32},
-        )
-        from retrieval.onnx_export import source_sha256
-
-        digest = source_sha256(source)[:16]
-        self.stamp = {
-            "embedding_backend": "torch",
-            "embedding_quantisation": "none",
-            "embedding_digest": digest,
-            "embedding_source_digest": digest,
-        }
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.inner.embed_documents(texts)
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.inner.embed_query(text)
-
-
 def load_torch_embedder(source: Path) -> Embeddings:
+    from retrieval.torch_embedder import TorchEmbeddings
+
     return TorchEmbeddings(source)
+
+
+class _Preload:
+    """``load_embedder(*key)`` running in a daemon thread; :meth:`result` waits for it."""
+
+    def __init__(self, key: tuple):
+        self.key = key
+        self._value: Embeddings | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="embedder-load", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._value = _load_embedder(*self.key)
+        except BaseException as exc:  # raised again in the thread that asks for the result
+            self._error = exc
+
+    def result(self) -> Embeddings:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
+_preloads: dict[tuple, _Preload] = {}
+_preloads_lock = threading.Lock()
+
+
+def preload_embedder(
+    name: str = PACKAGED,
+    backend: str = "onnx",
+    cache_dir: Path | None = None,
+    knowledge_dir: Path | None = None,
+    export_if_missing: bool = True,
+) -> None:
+    """Start ``load_embedder`` with these arguments in a background thread; the next
+    ``load_embedder`` call with the same arguments waits for it and returns its embedder (or
+    raises its error) instead of loading another.
+
+    A face calls it at run time (never at import), before importing chromadb: ONNX Runtime builds
+    its session without holding the GIL, so on two cores the 0.25-0.3 s it takes overlaps the main
+    thread's imports (bench/RESULTS.md, fast start, fourth pass)."""
+    key = (name, backend, cache_dir, knowledge_dir, export_if_missing)
+    with _preloads_lock:
+        if key not in _preloads:
+            _preloads[key] = _Preload(key)
 
 
 def embedding_stamp(embedder: Embeddings, model_name: str) -> dict[str, str]:
