@@ -53,19 +53,25 @@ def content_version(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def split_front_matter(text: str, path: str) -> tuple[dict, str]:
+def split_front_matter(text: str, path: str, cache=None) -> tuple[dict, str]:
+    """The front matter's fields and the body. ``cache`` (a ``knowledge.base.FrontMatterCache``)
+    answers for a front matter parsed before, by the hash of its text."""
     if not text.startswith("---"):
         raise KnowledgeError(path, "front matter", "the file must start with a '---' line")
     parts = text.split("\n---", 1)
     if len(parts) != 2:
         raise KnowledgeError(path, "front matter", "no closing '---' line")
     head, body = parts[0][3:], parts[1]
-    try:
-        data = yaml.load(head, Loader=_YAML_LOADER)
-    except yaml.YAMLError as exc:
-        raise KnowledgeError(path, "front matter", f"not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise KnowledgeError(path, "front matter", "must be a YAML mapping of fields")
+    data = cache.get(head) if cache is not None else None
+    if data is None:
+        try:
+            data = yaml.load(head, Loader=_YAML_LOADER)
+        except yaml.YAMLError as exc:
+            raise KnowledgeError(path, "front matter", f"not valid YAML: {exc}") from None
+        if not isinstance(data, dict):
+            raise KnowledgeError(path, "front matter", "must be a YAML mapping of fields")
+        if cache is not None:
+            cache.put(head, data)
     return data, body.split("\n", 1)[1] if "\n" in body else ""
 
 
@@ -82,10 +88,10 @@ def validation_errors(path: str, exc: ValidationError) -> list[KnowledgeError]:
     return errors
 
 
-def parse_document(text: str, path: str, expected_id: str | None = None) -> Document:
+def parse_document(text: str, path: str, expected_id: str | None = None, cache=None) -> Document:
     """Parse one file's text; raise ``DocumentInvalid`` listing every problem."""
     try:
-        data, body = split_front_matter(text, path)
+        data, body = split_front_matter(text, path, cache)
     except KnowledgeError as exc:
         raise DocumentInvalid([exc]) from None
     try:
@@ -116,7 +122,7 @@ class DocumentInvalid(ValueError):
 _READ: dict[tuple, Document] = {}
 
 
-def read_document(path: Path, root: Path) -> Document:
+def read_document(path: Path, root: Path, cache=None) -> Document:
     """Parse one file; a file unchanged since it was last parsed (same inode, size and
     modification time) is not parsed again: the knowledge base is re-read on every write."""
     rel = str(path.relative_to(root))
@@ -128,7 +134,7 @@ def read_document(path: Path, root: Path) -> Document:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise DocumentInvalid([KnowledgeError(rel, "file", f"cannot be read: {exc}")]) from None
-    doc = parse_document(text, rel, expected_id=path.stem)
+    doc = parse_document(text, rel, expected_id=path.stem, cache=cache)
     if len(_READ) > 20_000:
         _READ.clear()
     _READ[key] = doc
