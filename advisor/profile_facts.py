@@ -17,11 +17,24 @@ _NOT_EXPERIENCE_AFTER = re.compile(r"^\s*(?:ago|old|from now|later|time)\b", re.
 _EARLIER_JOB = re.compile(r"\b(?:was|were|used to|previously|formerly|before (?:that|this))\b", re.I)
 """Years of another, earlier job ("I was a teacher for 6 years") or of the future ("within 2-3
 years") are not years of experience in the current role."""
-_HOURS = re.compile(
-    r"(?<![\d.])(\d++(?:\.\d++)?)\s*(?:-|to)?\s*(?:\d++\s*)?(?:h|hours?|hrs?)\s*(?:a|per|each|every|/|a\s+)\s*(?:week|wk)", re.I
+_AMOUNT = r"((?<![\d.])\d++(?:\.\d++)?|half an|an?|" + "|".join(NUMBER_WORDS) + r")"
+_RANGE = r"(?:\s*(?:-|to|or)\s*\d++(?:\.\d++)?)?\s*(?:-?ish\s*)?"
+_UNIT = r"(?:h|hours?|hrs?)\b"
+_HOURS = [
+    # (pattern, multiplier): how many of the stated hours make a week. A number is read whole from
+    # its first digit (possessive ``\d++``): splitting a run of 8,000 digits every possible way took minutes.
+    (re.compile(_AMOUNT + _RANGE + _UNIT + r"\s*(?:(?:a|per|each|every|/|p/?)\s*(?:week|wk|w)\b|weekly)", re.I), 1),
+    (re.compile(_AMOUNT + _RANGE + _UNIT + r"\s*(?:a|per|each|every|/)\s*weekend|" + _AMOUNT + _RANGE + _UNIT + r"\s*(?:on|at|over)\s+(?:the\s+)?weekends?", re.I), 1),
+    (re.compile(_AMOUNT + _RANGE + _UNIT + r"\s*(?:(?:a|per|each|every|/)\s*(?:day|night)\b|daily)", re.I), 7),
+    (re.compile(_AMOUNT + _RANGE + _UNIT + r"\s*(?:(?:a|per|each|every|on)\s*(?:weekday|work ?day|evening|weeknight)s?\b|(?:a\s+day\s+)?after work)", re.I), 5),
+    (re.compile(r"\bweekends?\b[^.\n]{0,40}?\b" + _AMOUNT + _RANGE + _UNIT, re.I), 1),
+]
+_SESSIONS = re.compile(
+    _AMOUNT + _RANGE + r"(?:evenings?|nights?|days?|mornings?|sessions?)\s*(?:a|per|each|every)\s*week\b[^.\n]{0,30}?" + _AMOUNT + _RANGE + _UNIT, re.I
 )
-"""A number is read whole from its first digit (possessive ``\d++``): splitting a run of 8,000
-digits every possible way between the two numbers took minutes."""
+""""two evenings a week, about 2 hours each": sessions times hours."""
+_JOB_HOURS = re.compile(r"\b(?:work|works|working|worked|job|office|shifts?|meetings?|on call|commute|billable|contract(?:ed)?)\b", re.I)
+_STUDY_HOURS = re.compile(r"\b(?:learn|learning|study|studying|reskill\w*|course|spare|free|budget|for this|dedicate|put in|give (?:this|it)|can|could|commit|alongside|available|spend|set aside|carve out|after work|before work|outside work|on top of)\b", re.I)
 OTHER_ROLE = "other"
 ROLE_WORDS = {
     "data_scientist": r"data scientist|\bds\b",
@@ -88,10 +101,35 @@ def role_of(said: str) -> str:
 
 
 def weekly_hours(text: str) -> float | None:
-    """Hours a week for learning, when the text states them ("10 hours a week", "6h/week")."""
-    m = _HOURS.search(text)
-    hours = float(m.group(1)) if m else 0.0
+    """Hours a week for learning, when the text states them: "10 hours a week", "6h/week", "5-ish
+    hrs weekly", "an hour a day" (7), "1h every weekday" (5), "weekends only, maybe 4 hours",
+    "two evenings a week, 2 hours each". The earliest statement wins; a range counts its first number."""
+    found = []
+    if m := next(_for_study(_SESSIONS, text), None):
+        found.append((m.start(), _amount(m.group(1)) * _amount(m.group(2))))
+    for pattern, times in _HOURS:
+        if m := next(_for_study(pattern, text), None):
+            found.append((m.start(), _amount(m.group(m.lastindex or 1)) * times))
+    hours = min(found)[1] if found else 0.0
     return hours if 0 < hours <= 80 else None
+
+
+def _for_study(pattern: re.Pattern, text: str):
+    """Matches of ``pattern`` that are not the hours of a job ("I work 40 hours a week", "8 hours a
+    day in meetings"): a work word before it in its sentence, with no study word, rules it out."""
+    for m in pattern.finditer(text):
+        # The sentence before it, at most 200 characters back: linear over a text of a thousand matches.
+        window = max(0, m.start() - 200)
+        start = max(text.rfind(".", window, m.start()), text.rfind("\n", window, m.start()), window - 1) + 1
+        sentence = text[start : m.end()] + re.split(r"[,.;\n]", text[m.end() : m.end() + 80], maxsplit=1)[0]
+        if _JOB_HOURS.search(sentence) and not _STUDY_HOURS.search(sentence):
+            continue
+        yield m
+
+
+def _amount(word: str) -> float:
+    word = word.lower()
+    return {"a": 1.0, "an": 1.0, "half an": 0.5}.get(word) or number(word)
 
 
 def years_experience(text: str) -> float | None:

@@ -232,9 +232,10 @@ _SHAPES = {
     "repeated years": "5 years " * (_LONG // 8),
     "unclosed level brackets": "(basic " * (_LONG // 7),
     "a repeated table row": "I never used Docker (basic) | daily; " * (_LONG // 37),
+    "the hours of a job, repeated": "I work 1 hour a week " * (_LONG // 21),
 }
 """Texts on which a pattern once backtracked: the brackets took 124 s, the list 190 s, the dashes
-49 s, the digits minutes (each is now 0.2-3 s here). A regression to quadratic time fails loudly
+49 s, the digits minutes, the job hours 28 s (each is now 0.2-3 s here). A regression to quadratic time fails loudly
 instead of hanging a request."""
 
 

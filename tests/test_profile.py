@@ -10,6 +10,7 @@ import pytest
 
 from advisor.errors import BadInput
 from advisor.profile import merge, read_resume, read_resume_file
+from advisor.profile_facts import weekly_hours
 
 from tests.helpers import tiny_pdf
 
@@ -400,3 +401,28 @@ def test_lacks_wishes_questions_and_other_peoples_work_are_not_claims(real_advis
         wrong += [f"{case['text']!r}: {s} read at {read[s]}" for s in case.get("not", []) if read.get(s, 0) > 0]
         wrong += [f"{case['text']!r}: {s} not read" for s in case.get("has", []) if read.get(s, 0) == 0]
     assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize(
+    "text, hours",
+    [
+        ("I can do 10 hours a week", 10),
+        ("6h/week, maybe more in August", 6),
+        ("5-ish hrs weekly", 5),
+        ("an hour a day on the train", 7),
+        ("1h every weekday before work", 5),
+        ("1 hour a day after work", 5),
+        ("time: weekends only realistically, maybe 4 hours", 4),
+        ("two evenings a week, about 2 hours each", 4),
+        ("half an hour a day", 3.5),
+        ("I work 40 hours a week, but can give this 6 hours a week", 6),
+        ("I can commit about 5 hours a week alongside my current job", 5),
+        # the hours of a job or of a task are not study time
+        ("8 hours a day at work", None),
+        ("removed 6 hours a week of manual Excel work", None),
+        ("cut a 4-hour manual process to 50 minutes", None),
+        ("I also fly helicopters on weekends", None),
+    ],
+)
+def test_weekly_hours_as_people_say_them(text, hours):
+    assert weekly_hours(text) == hours
