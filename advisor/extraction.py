@@ -95,6 +95,8 @@ _LACK_OF_IT = re.compile(
     r"^(?:i\s+|i'?ve\s+)?(?:have\s+)?(?:never|haven'?t|have not|hasn'?t|not|didn'?t|did not|don'?t|do not)\b(?:[^.]{0,40}?\b(?:it|them|either|those|one|any)\b|(?:\s+\w+){0,2}\s*$)", re.I
 )
 """A clause that only says the person has not used "it" ("but haven't opened it", "never used them")."""
+_JOINED = set("&'’-²")
+
 _FIRST_PERSON = re.compile(r"\b(?:i|i'm|im|i've|i'd|me|my)\b", re.I)
 _SELF = re.compile(r"\b(?:i|i'm|im|i've|i'd|me|my|myself|we|we've|we're|us)\b", re.I)
 _NOT_CLAIMED = re.compile(r"\b(over|rather than|instead of|more than|than)\b", re.I)
@@ -432,8 +434,8 @@ class SkillExtractor:
                     cue_level, carried = level, cue_level  # "PowerBI (basic)" describes that item only
                 else:
                     cue_level, carried = (level if level is not None else cue_level), None
-                hits = self.find(segment)
                 at = clause.find(segment)
+                hits = [h for h in self.find(segment) if not _joined(clause, at + h[0], at + h[1])]
                 for offset, end, sid in hits:
                     if unclaimed is not None and at + offset >= unclaimed.start():
                         continue
@@ -592,6 +594,12 @@ def _without(text: str, hits: list[tuple[int, int, str]]) -> str:
     for start, end, _ in reversed(hits):
         text = text[:start] + text[end:]
     return text
+
+
+def _joined(text: str, start: int, end: int) -> bool:
+    """A one-letter name with one of ``_JOINED`` right before or after it is part of another word:
+    "R&D", "R-squared", "R²" do not name the language R."""
+    return end - start == 1 and bool(_JOINED & {text[start - 1 : start], text[end : end + 1]})
 
 
 def _negation_reach(clause: str, neg: re.Match | None, annotates: Callable[[str], bool]) -> int:

@@ -426,3 +426,10 @@ def test_lacks_wishes_questions_and_other_peoples_work_are_not_claims(real_advis
 )
 def test_weekly_hours_as_people_say_them(text, hours):
     assert weekly_hours(text) == hours
+
+
+def test_the_letter_r_names_the_language_only_on_its_own(real_advisor):
+    assert levels(real_advisor, "Tools: Python, R, SQL").get("r_language", 0) == 2
+    assert levels(real_advisor, "I wrote an internal R package with testthat tests").get("r_language", 0) == 3
+    for text in ("I moved from our R&D team", "adjusted R-squared of 0.8", "an R² of 0.7"):
+        assert "r_language" not in levels(real_advisor, text), text
