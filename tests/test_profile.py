@@ -433,3 +433,8 @@ def test_the_letter_r_names_the_language_only_on_its_own(real_advisor):
     assert levels(real_advisor, "I wrote an internal R package with testthat tests").get("r_language", 0) == 3
     for text in ("I moved from our R&D team", "adjusted R-squared of 0.8", "an R² of 0.7"):
         assert "r_language" not in levels(real_advisor, text), text
+
+
+def test_a_doctorate_in_a_field_is_expert_level_in_it(real_advisor):
+    assert levels(real_advisor, "Final-year PhD candidate in computer vision")["deep_learning"] == 4
+    assert levels(real_advisor, "PhD in statistics, then three years in pharma")["statistics"] == 4
