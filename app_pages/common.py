@@ -105,13 +105,22 @@ class IndexBuild:
 def _startup(settings_json: str) -> IndexBuild | None:
     """None when the index holds this embedder's vectors (the Advisor then loads in seconds);
     else the background build of the whole index, started now."""
+    from pathlib import Path
+
     from advisor.settings import Settings
+    from retrieval.embeddings import forget_preload, preload_embedder
+
+    settings = Settings.model_validate_json(settings_json)
+    model = (settings.embedding_model, settings.embedding_backend, Path(str(settings.model_cache_dir)))
+    # The model loads in a background thread while chromadb is imported (see preload_embedder);
+    # _embedder below takes it, and a preload it did not need (already cached) is dropped.
+    preload_embedder(model[0], backend=model[1], cache_dir=model[2])
     from retrieval.client import open_chroma
     from retrieval.embeddings import embedding_stamp
     from retrieval.index import needs_full_build
 
-    settings = Settings.model_validate_json(settings_json)
     embedder = _embedder(settings.embedding_model, settings.embedding_backend, str(settings.model_cache_dir))
+    forget_preload(model[0], backend=model[1], cache_dir=model[2])
     client = open_chroma(settings.chroma_dir, settings.chroma_url, settings.chroma_headers, settings.chroma_timeout_s)
     why = needs_full_build(client, settings.collection, embedding_stamp(embedder, settings.embedding_model))
     if not why:

@@ -4,6 +4,7 @@ and the load average of this shared machine.
 
     .venv/bin/python bench/cold_start.py [--skip-fresh] [--skip-streamlit]
     .venv/bin/python bench/cold_start.py --only serve|ask [--rounds N] [--data-dir DIR]   # one face, warm
+    .venv/bin/python bench/cold_start.py --only-browser [--skip-fresh] [--data-dir DIR]   # Streamlit in Chromium
     .venv/bin/python bench/cold_start.py --before DIR [--rounds N]   # ask and serve, older tree vs this one
 """
 
@@ -153,7 +154,7 @@ CHROMIUM = "/usr/bin/chromium"
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"]
 
 
-def streamlit_browser(env: dict, script: str = "app.py") -> tuple[float, float, float]:
+def streamlit_browser(env: dict, script: str = "app.py", cwd: Path = ROOT) -> tuple[float, float, float]:
     """`streamlit run app.py` in a real browser (Debian's Chromium, already open, as a person's is):
     seconds from process start to the server's health, to the chat input being usable, and to the
     full chat (its 'Engine:' caption; on a fresh data dir the keyword chat comes first)."""
@@ -167,7 +168,7 @@ def streamlit_browser(env: dict, script: str = "app.py") -> tuple[float, float, 
         proc = subprocess.Popen(
             [str(BIN / "streamlit"), "run", script, "--server.headless", "true", "--server.port", str(port),
              "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         try:
             health = wait_for(f"http://127.0.0.1:{port}/_stcore/health", proc, start, timeout=600)
@@ -256,7 +257,7 @@ def main() -> None:
     ap.add_argument("--before", type=Path, help="only: before/after of `reskill ask` and serve, alternating, with the older code in this tree")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--only", choices=("ask", "serve"), help="only this face, warm, --rounds times (with --data-dir: that index, not built here)")
-    ap.add_argument("--data-dir", type=Path, help="with --only: an existing data dir (e.g. .reskill) instead of a temporary one indexed first")
+    ap.add_argument("--data-dir", type=Path, help="with --only or --only-browser: an existing data dir (e.g. .reskill) instead of a temporary one indexed first")
     args = ap.parse_args()
     header("cold start: process start to first answer, warm data dir and fresh, beside the floor")
     base = dict(os.environ, ANONYMIZED_TELEMETRY="False", HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
@@ -285,9 +286,10 @@ def main() -> None:
         line("floor, again", floor_now())
         return
 
-    warm = args.data_dir.resolve() if args.only and args.data_dir else temp_data_dir()
+    given = (args.only or args.only_browser) and args.data_dir
+    warm = args.data_dir.resolve() if given else temp_data_dir()
     env = dict(base, RESKILL_DATA_DIR=str(warm))
-    if not (args.only and args.data_dir):
+    if not given:
         fl = floor_now()
         took, _ = cli(["index"], env)
         line("fresh data dir: `reskill index` (builds the index)", took, fl)

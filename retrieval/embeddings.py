@@ -7,6 +7,7 @@ and ``torch`` (sentence-transformers, the reference the tests compare against).
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -100,10 +101,11 @@ def load_torch_embedder(source: Path) -> Embeddings:
 
 
 class _Preload:
-    """``load_embedder(*key)`` running in a daemon thread; :meth:`result` waits for it."""
+    """``make()`` running in a daemon thread; :meth:`result` waits for it and returns its value
+    (or raises its error)."""
 
-    def __init__(self, key: tuple):
-        self.key = key
+    def __init__(self, make: Callable[[], Embeddings]):
+        self._make = make
         self._value: Embeddings | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="embedder-load", daemon=True)
@@ -111,7 +113,7 @@ class _Preload:
 
     def _run(self) -> None:
         try:
-            self._value = _load_embedder(*self.key)
+            self._value = self._make()
         except BaseException as exc:  # raised again in the thread that asks for the result
             self._error = exc
 
@@ -133,17 +135,47 @@ def preload_embedder(
     knowledge_dir: Path | None = None,
     export_if_missing: bool = True,
 ) -> None:
-    """Start ``load_embedder`` with these arguments in a background thread; the next
-    ``load_embedder`` call with the same arguments waits for it and returns its embedder (or
-    raises its error) instead of loading another.
+    """Start loading the ONNX embedder in a background thread; the next ``load_embedder`` call
+    with the same arguments waits for it and returns it (or raises its error) instead of loading
+    another.
 
     A face calls it at run time (never at import), before importing chromadb: ONNX Runtime builds
     its session without holding the GIL, so on two cores the 0.25-0.3 s it takes overlaps the main
-    thread's imports (bench/RESULTS.md, fast start, fourth pass)."""
+    thread's imports (bench/RESULTS.md, cold start, fourth pass). Everything the thread needs is
+    imported here, in the caller's thread: two threads importing numpy at once can see it half
+    initialised. Nothing is started for the torch backend, or when the export is missing (making
+    it imports torch; ``load_embedder`` does that in the caller's thread)."""
     key = (name, backend, cache_dir, knowledge_dir, export_if_missing)
+    if backend != "onnx":
+        return
+    import onnxruntime  # noqa: F401 - imported by OnnxEmbeddings; here, not in the thread
+    import tokenizers  # noqa: F401
+
+    from retrieval.onnx_embedder import OnnxEmbeddings
+    from retrieval.onnx_export import export_dir, usable_export
+
+    try:
+        source = resolve_model(name)
+    except FileNotFoundError:
+        return  # load_embedder raises it where the model is asked for
+    folder = export_dir(cache_dir or DEFAULT_CACHE_DIR, source)
+    if not usable_export(folder, source):
+        return
     with _preloads_lock:
         if key not in _preloads:
-            _preloads[key] = _Preload(key)
+            _preloads[key] = _Preload(lambda: OnnxEmbeddings(folder))
+
+
+def forget_preload(
+    name: str = PACKAGED,
+    backend: str = "onnx",
+    cache_dir: Path | None = None,
+    knowledge_dir: Path | None = None,
+    export_if_missing: bool = True,
+) -> None:
+    """Drop a preload nobody took (the caller had the model already): its model is then freed."""
+    with _preloads_lock:
+        _preloads.pop((name, backend, cache_dir, knowledge_dir, export_if_missing), None)
 
 
 def embedding_stamp(embedder: Embeddings, model_name: str) -> dict[str, str]:
