@@ -97,6 +97,13 @@ _LACK_OF_IT = re.compile(
 """A clause that only says the person has not used "it" ("but haven't opened it", "never used them")."""
 _JOINED = set("&'’-²")
 
+_ONLY_TIME = re.compile(
+    r"(?:\W|\d|\b(?:about|around|roughly|maybe|max|at most|up to|or|to|a|an|per|each|every|half|couple|few|several|one|two|three|four|five|six|seven|eight|nine|ten|"
+    r"h|hours?|hrs?|mins?|minutes?|days?|daily|weeks?|weekly|wk|months?|years?|yrs?|weekends?|evenings?|nights?|mornings?)\b|ish)*",
+    re.I,
+)
+"""A piece that only says an amount of time ("7 hours a week", "about 3 years") names no skill: it is
+not embedded (the facts are read by ``advisor.profile_facts``)."""
 _FIRST_PERSON = re.compile(r"\b(?:i|i'm|im|i've|i'd|me|my)\b", re.I)
 _SELF = re.compile(r"\b(?:i|i'm|im|i've|i'd|me|my|myself|we|we've|we're|us)\b", re.I)
 _NOT_CLAIMED = re.compile(r"\b(over|rather than|instead of|more than|than)\b", re.I)
@@ -662,7 +669,7 @@ def _phrases(segment: str) -> list[str]:
     """The segment and its pieces between prepositions: "spent last year containerising apps
     for the platform team" also tries "year containerising apps", whose meaning is not diluted."""
     pieces = [p.strip() for p in _PREPOSITION.split(segment) if len(_DETERMINER.sub(" ", p).split()) >= 2]
-    return list(dict.fromkeys([segment.strip(), *pieces]))
+    return [p for p in dict.fromkeys([segment.strip(), *pieces]) if not _ONLY_TIME.fullmatch(p)]
 
 
 def _filler_like(text: str, m: re.Match) -> bool:

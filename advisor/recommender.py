@@ -80,6 +80,8 @@ class Recommender:
     def standing(self, req: Requirement, levels: dict[str, int], seniority: Seniority) -> Standing:
         need = req.level_for(seniority)
         members = req.members
+        if len(members) == 1:
+            return Standing(req, need, levels.get(members[0], 0), members[0], members[0])
         best = max(members, key=lambda s: (levels.get(s, 0), -members.index(s)))
         cost = {s: self._cost(s, levels, need) for s in members}
         # Members are listed most-asked first: take the first one within GROUP_SLACK of the cheapest.
@@ -120,9 +122,8 @@ class Recommender:
             gap_rows.append(row.model_copy(update={"skill_id": learn, "name": self.skills[learn].title, "current_level": levels.get(learn, 0)}))
         gaps = self._gaps(gap_rows)
         fit = earned / total if total else 0.0
-        ready = self.plan_skills(profile, [g for g in gaps if g.need == "core"], levels)
-        full = self.plan_skills(profile, gaps, levels)
-        hours_ready, hours_full = sum(g.hours for g in ready), sum(g.hours for g in full)
+        hours_ready = self._hours_with_prerequisites([g for g in gaps if g.need == "core"], levels)
+        hours_full = self._hours_with_prerequisites(gaps, levels)
         return RoleFit(
             role_id=role_id,
             title=role.title,
@@ -199,6 +200,19 @@ class Recommender:
     def fits(self, profile: Profile, targets: list[str] | None = None, seniority: Seniority | None = None) -> list[RoleFit]:
         ids = targets or sorted(self.roles)
         return sorted((self.fit(profile, r, seniority) for r in ids), key=lambda f: (-f.fit, f.role_id))
+
+    def _hours_with_prerequisites(self, gaps: list[Gap], levels: dict[str, int]) -> int:
+        """The hours of ``plan_skills(gaps)`` without ordering them: each gap, plus each missing
+        prerequisite taken to ``PREREQUISITE_LEVEL``."""
+        hours = {g.skill_id: g.hours for g in gaps}
+        queue = list(hours)
+        while queue:
+            for pre in self.skills[queue.pop()].prerequisites:
+                if pre in hours or pre not in self.skills or levels.get(pre, 0) >= PREREQUISITE_LEVEL:
+                    continue
+                hours[pre] = self.skills[pre].hours_between(levels.get(pre, 0), PREREQUISITE_LEVEL)
+                queue.append(pre)
+        return sum(hours.values())
 
     # -- plan ------------------------------------------------------------------------------
     def plan_skills(self, profile: Profile, gaps: list[Gap], levels: dict[str, int] | None = None) -> list[Gap]:
