@@ -108,7 +108,8 @@ class HybridRetriever:
         ranked: list[list[tuple[StoredChunk | str, float]]] = []
         if allowed:
             vector = vector or self.embed_query(query)
-            ranked.append(self.index.query(vector, min(n, len(allowed)), _where(kind, role)))
+            # Ids only: the text and metadata come from this retriever's copy of the chunks.
+            ranked.append(self.index.query_ids(vector, min(n, len(allowed)), _where(kind, role)))
             ranked.append(keyword.search(query, allowed, n))
         if include_external and self.external is not None and role is None:
             external = self.external.query(vector or self.embed_query(query), n)
