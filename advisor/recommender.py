@@ -57,6 +57,18 @@ _CATEGORY_LABEL = {
 
 
 @dataclass(frozen=True)
+class _Row:
+    """A requirement not met, before it becomes a :class:`Gap`: the skill to learn and from where."""
+
+    skill_id: str
+    current_level: int
+    required_level: int
+    importance: int
+    need: str
+    group: str | None
+
+
+@dataclass(frozen=True)
 class Standing:
     """Where a person stands on one requirement: the member they are best at, and the one
     cheapest to learn (the same skill for a single-skill requirement)."""
@@ -110,16 +122,14 @@ class Recommender:
             st = self.standing(req, levels, seniority)
             credit = ASSUMED_CREDIT if sources.get(st.best) == "assumed" else 1.0
             earned += credit * weight[id(req)] * min(st.have, st.need) / st.need
-            sid = st.best if st.have >= st.need or st.have > 0 else st.to_learn
-            row = SkillMatch(skill_id=sid, name=self.skills[sid].title, current_level=st.have, required_level=st.need,
-                             importance=req.importance, need=req.need, group=req.name, source=sources.get(sid, "stated"))
-            if st.have >= st.need:
-                matched.append(row)
-                continue
             if st.have > 0:
-                transferable.append(row)
+                row = SkillMatch(skill_id=st.best, name=self.skills[st.best].title, current_level=st.have, required_level=st.need,
+                                 importance=req.importance, need=req.need, group=req.name, source=sources.get(st.best, "stated"))
+                (matched if st.have >= st.need else transferable).append(row)
+                if st.have >= st.need:
+                    continue
             learn = st.to_learn
-            gap_rows.append(row.model_copy(update={"skill_id": learn, "name": self.skills[learn].title, "current_level": levels.get(learn, 0)}))
+            gap_rows.append(_Row(learn, levels.get(learn, 0), st.need, req.importance, req.need, req.name))
         gaps = self._gaps(gap_rows)
         fit = earned / total if total else 0.0
         hours_ready = self._hours_with_prerequisites([g for g in gaps if g.need == "core"], levels)
@@ -138,7 +148,7 @@ class Recommender:
             why=self._why(role.title, fit, matched, transferable, gaps),
         )
 
-    def _gaps(self, rows: list[SkillMatch]) -> list[Gap]:
+    def _gaps(self, rows: list[_Row]) -> list[Gap]:
         missing = {r.skill_id for r in rows}
         unlocking: dict[str, int] = {}
         for other in missing:
