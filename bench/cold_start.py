@@ -5,7 +5,7 @@ and the load average of this shared machine.
     .venv/bin/python bench/cold_start.py [--skip-fresh] [--skip-streamlit]
     .venv/bin/python bench/cold_start.py --only serve|ask [--rounds N] [--data-dir DIR]   # one face, warm
     .venv/bin/python bench/cold_start.py --only-browser [--skip-fresh] [--data-dir DIR]   # Streamlit in Chromium
-    .venv/bin/python bench/cold_start.py --before DIR [--rounds N]   # ask and serve, older tree vs this one
+    .venv/bin/python bench/cold_start.py --before DIR [--rounds N] [--data-dir DIR]   # ask and serve, older tree vs this one
 """
 
 from __future__ import annotations
@@ -210,27 +210,35 @@ def browser_figures(env: dict, base: dict, line, floor_now, warm: bool = True, f
         line("fresh: `streamlit run app.py`, browser: full chat (index and reader built)", full, fl)
 
 
-def before_after(before: Path, base: dict, line, rounds: int) -> None:
+def before_after(before: Path, base: dict, line, rounds: int, shared: Path | None = None) -> None:
     """`reskill ask` and `reskill serve` to /readyz with the code in ``before`` (a tree of an older
     commit: `git archive <commit> | tar -x -C DIR`) and with this tree, alternating, each on its own
-    warm data dir (the same embedder export), so both see the same load."""
+    warm data dir (the same embedder export), so both see the same load. With ``shared`` (an
+    indexed data dir), both use it and the knowledge base the environment names (no index built)."""
     models = str(base.get("RESKILL_MODEL_CACHE_DIR") or ROOT / ".reskill" / "models")
     sides = {}
     for name, tree in (("before", before), ("after", ROOT)):
-        data = temp_data_dir()
-        env = dict(base, RESKILL_DATA_DIR=str(data), RESKILL_MODEL_CACHE_DIR=models, RESKILL_KNOWLEDGE_DIR=str(tree / "knowledge"))
+        data = shared or temp_data_dir()
+        kb = (base.get("RESKILL_KNOWLEDGE_DIR") or str(ROOT / "knowledge")) if shared else str(tree / "knowledge")
+        env = dict(base, RESKILL_DATA_DIR=str(data), RESKILL_MODEL_CACHE_DIR=models, RESKILL_KNOWLEDGE_DIR=kb)
         env["PYTHONPATH"] = str(tree)  # the tree's own code first, ahead of the editable install
         sides[name] = (tree, env)
-        timed_run([sys.executable, "-m", "advisor.cli", "index"], env, cwd=tree)  # build, and warm the caches
+        if not shared:
+            timed_run([sys.executable, "-m", "advisor.cli", "index"], env, cwd=tree)  # build, and warm the caches
         timed_run([sys.executable, "-m", "advisor.cli", "ask", QUESTION], env, cwd=tree)
+    took: dict[tuple[str, str], list[float]] = {}
     for n in range(rounds):
         for name, (tree, env) in sides.items():
-            took, rss = timed_run([sys.executable, "-m", "advisor.cli", "ask", QUESTION], env, cwd=tree)
-            line(f"{name}: warm `reskill ask` (round {n + 1})", took, None, f"  peak RSS {rss:.2f} GB")
+            t, rss = timed_run([sys.executable, "-m", "advisor.cli", "ask", QUESTION], env, cwd=tree)
+            took.setdefault((name, "ask"), []).append(t)
+            line(f"{name}: warm `reskill ask` (round {n + 1})", t, None, f"  peak RSS {rss:.2f} GB")
     for n in range(rounds):
         for name, (tree, env) in sides.items():
             ready, _, _ = serve(env, warm_chats=0, cwd=tree, cmd=[sys.executable, "-m", "advisor.cli"])
+            took.setdefault((name, "serve"), []).append(ready)
             line(f"{name}: warm `reskill serve` to /readyz 200 (round {n + 1})", ready)
+    for (name, face), times in took.items():
+        line(f"{name}: median of {rounds}, `reskill {face}`", sorted(times)[len(times) // 2])
 
 
 def only(face: str, env: dict, line, floor_now, rounds: int) -> None:
@@ -257,7 +265,7 @@ def main() -> None:
     ap.add_argument("--before", type=Path, help="only: before/after of `reskill ask` and serve, alternating, with the older code in this tree")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--only", choices=("ask", "serve"), help="only this face, warm, --rounds times (with --data-dir: that index, not built here)")
-    ap.add_argument("--data-dir", type=Path, help="with --only or --only-browser: an existing data dir (e.g. .reskill) instead of a temporary one indexed first")
+    ap.add_argument("--data-dir", type=Path, help="with --only, --only-browser or --before: an existing data dir (e.g. .reskill) instead of a temporary one indexed first")
     args = ap.parse_args()
     header("cold start: process start to first answer, warm data dir and fresh, beside the floor")
     base = dict(os.environ, ANONYMIZED_TELEMETRY="False", HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
@@ -282,7 +290,7 @@ def main() -> None:
     line("floor = import chromadb + embedder load + one query", f["chromadb"] + f["embedder"] + f["query"])
     print("# each figure below is followed by its ratio to a floor measured just before it")
     if args.before:
-        before_after(args.before.resolve(), base, line, args.rounds)
+        before_after(args.before.resolve(), base, line, args.rounds, args.data_dir.resolve() if args.data_dir else None)
         line("floor, again", floor_now())
         return
 
