@@ -105,7 +105,8 @@ _ONLY_TIME = re.compile(
 """A piece that only says an amount of time ("7 hours a week", "about 3 years") names no skill: it is
 not embedded (the facts are read by ``advisor.profile_facts``)."""
 _FIRST_PERSON = re.compile(r"\b(?:i|i'm|im|i've|i'd|me|my)\b", re.I)
-_SELF = re.compile(r"\b(?:i|i'm|im|i've|i'd|me|my|myself|we|we've|we're|us)\b", re.I)
+_SELF = re.compile(r"\b(?:i|i'm|im|i've|i'd|my|myself|we|we've|we're)\b", re.I)
+"""The person as a subject or owner: "me" and "us" are objects ("recruiters keep sending me roles that want Terraform")."""
 _NOT_CLAIMED = re.compile(r"\b(over|rather than|instead of|more than|than)\b", re.I)
 """In "I prefer building systems over dashboards", what follows is not a skill the person claims."""
 _WORD = re.compile(r"[a-z0-9][a-z0-9+#]*")
@@ -131,6 +132,8 @@ class Lexicon:
     usage: re.Pattern
     opinions: re.Pattern
     third_parties: re.Pattern
+    made_by_others: re.Pattern
+    """Right after a name: "the data pipelines (that) the engineers built"."""
     absent_before: re.Pattern
     absent_after: re.Pattern
     inline_gap: re.Pattern
@@ -234,8 +237,12 @@ class Lexicon:
             asking=words(absence.get("asking")),
             third_parties=re.compile(
                 r"(?:" + words(data.get("third_parties")).pattern
-                + r"|\b(?:our|the|my|their|two|three|a few|several|other)\s+(?:[\w-]+\s+){0,2}?" + words(data.get("third_party_groups")).pattern + r")"
-                + r"\s+(?:\w+ly\s+|all\s+|who\s+|that\s+|seems?\s+to\s+|(?:would|will)\s+)*" + words(data.get("third_party_verbs")).pattern, re.I
+                + r"|\b(?:our|the|my|their|a|an|two|three|a few|several|other)\s+(?:[\w-]+\s+){0,2}?" + words(data.get("third_party_groups")).pattern + r")"
+                + r"\s+(?:\w+ly\s+|all\s+|who\s+|that\s+|to\s+|seems?\s+to\s+|(?:would|will)\s+)*" + words(data.get("third_party_verbs")).pattern, re.I
+            ),
+            made_by_others=re.compile(
+                r"\s*(?:that\s+|which\s+)?(?:the|our|their|a|an|other)\s+(?:[\w-]+\s+){0,2}?" + words(data.get("third_party_groups")).pattern
+                + r"\s+(?:\w+ly\s+)?" + words(data.get("third_party_verbs")).pattern, re.I
             ),
             level_cues=_level_cues(path.with_name("levels.yml"), cues),
             preferences={name: words(p["phrases"]) for name, p in prefs.items()},
@@ -454,7 +461,7 @@ class SkillExtractor:
                     negated = ((in_gap_list and cue_level is None) or (neg is not None and neg.start() <= at + offset < reach)
                                or bool(_NEGATED_AFTER.search(clause[at + end :]))
                                or (cue_level is None and self._negated_later(clause, at + end)))
-                    if not negated and self.lexicon.theirs(clause, at + offset):
+                    if not negated and (self.lexicon.theirs(clause, at + offset) or self.lexicon.made_by_others.match(clause, at + end)):
                         continue
                     lvl = 0 if negated else (2 if cue_level is None else cue_level)
                     note(Mention(sid, lvl, evidence, explicit=negated or cue_level is not None))
