@@ -390,7 +390,8 @@ def test_level_cues_are_data_and_a_broken_one_names_the_file(tmp_path):
 
 
 def test_lacks_wishes_questions_and_other_peoples_work_are_not_claims(real_advisor):
-    """tests/eval/lack_statements.jsonl: short statements written the way people write them (gap
+    """tests/eval/lack_statements.jsonl: short statements written the way people write them (resume
+    bullets, gap
     lists, "Docker? nope", "planning to pick up dbt", "should I learn Kubernetes or Terraform
     first?", "Airflow is run by data engineering"). A skill under ``not`` must not be read as one
     the person has; a skill under ``has`` must be."""
