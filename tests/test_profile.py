@@ -391,10 +391,9 @@ def test_level_cues_are_data_and_a_broken_one_names_the_file(tmp_path):
 
 def test_lacks_wishes_questions_and_other_peoples_work_are_not_claims(real_advisor):
     """tests/eval/lack_statements.jsonl: short statements written the way people write them (resume
-    bullets, gap
-    lists, "Docker? nope", "planning to pick up dbt", "should I learn Kubernetes or Terraform
-    first?", "Airflow is run by data engineering"). A skill under ``not`` must not be read as one
-    the person has; a skill under ``has`` must be."""
+    bullets, gap lists, "Docker? nope", "planning to pick up dbt", "should I learn Kubernetes or
+    Terraform first?", "Airflow is run by data engineering"). A skill under ``not`` must not be read
+    as one the person has; a skill under ``has`` must be."""
     wrong = []
     for line in (Path(__file__).parent / "eval" / "lack_statements.jsonl").read_text(encoding="utf-8").splitlines():
         case = json.loads(line)
