@@ -14,10 +14,10 @@ from collections.abc import Callable
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import yaml
-from langchain_core.embeddings import Embeddings
 
 from advisor.models import Extraction, Profile, SkillEvidence
 from advisor.profile_facts import (
@@ -34,6 +34,9 @@ from advisor.profile_facts import (
 from advisor.role_prior import background_levels, background_of, prior_seniority, typical_levels
 from knowledge.base import KnowledgeBase, normalise_alias
 from knowledge.document import first_sentence, section_text
+
+if TYPE_CHECKING:  # annotations only: importing langchain_core costs 0.1-0.15 s at each start
+    from langchain_core.embeddings import Embeddings
 
 _CLAUSE = re.compile(r"(?:[.;!?\n]+|\bbut\b|\balthough\b|\bthough\b|\bhowever\b|\bwhereas\b|\bexcept\b|(?<!not )(?<!n't )(?<!\()\byet\b(?! to\b)|\bwhile\b|\bso\b(?=\s+(?:i|we)\b))", re.I)
 _SEGMENT = re.compile(r",|\band\b|\bplus\b|&|/(?=\s)|\|", re.I)

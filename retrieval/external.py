@@ -14,8 +14,11 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from langchain_core.embeddings import Embeddings
+if TYPE_CHECKING:  # annotations only: importing langchain_core costs 0.1-0.15 s at each start
+    from langchain_core.embeddings import Embeddings
+
 
 ESCO_KINDS = {"occupations": "esco_occupation", "skills": "esco_skill"}
 

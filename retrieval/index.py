@@ -18,14 +18,17 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import httpx
 from chromadb.errors import NotFoundError
-from langchain_core.embeddings import Embeddings
 
 from knowledge.document import Document
 from retrieval.chunking import Chunk, chunk_document, embedding_text
 from retrieval.embeddings import embedding_stamp
+
+if TYPE_CHECKING:  # annotations only: importing langchain_core costs 0.1-0.15 s at each start
+    from langchain_core.embeddings import Embeddings
 
 BATCH = 64
 FULL_READ_FRESH_S = 2.0

@@ -22,7 +22,8 @@ from retrieval.onnx_embedder import ExportMissing
 from retrieval.onnx_export import MIN_COSINE, cosines, kb_chunk_texts
 
 REAL_KB = REPO_ROOT / "knowledge"
-HEAVY = ("torch", "transformers", "sentence_transformers")
+HEAVY = ("torch", "transformers", "sentence_transformers", "langchain_core", "langchain")
+"""Not imported on the serving path (langchain_core only when an LLM is configured: 0.1-0.15 s a start)."""
 
 
 @pytest.fixture(scope="module")
