@@ -98,6 +98,9 @@ _LACK_OF_IT = re.compile(
     r"^(?:i\s+|i'?ve\s+)?(?:have\s+)?(?:never|haven'?t|have not|hasn'?t|not|didn'?t|did not|don'?t|do not)\b(?:[^.]{0,40}?\b(?:it|them|either|those|one|any)\b|(?:\s+\w+){0,2}\s*$)", re.I
 )
 """A clause that only says the person has not used "it" ("but haven't opened it", "never used them")."""
+_RATED = re.compile(r"[\s:\-–—=(|]*(\d+(?:\.\d+)?)\s*(?:/|out of)\s*(5|10)\b")
+_STARS = re.compile(r"[\s:\-–—=(|]*([★☆]{3,})")
+_CROSSED = re.compile(r"[\s:\-–—=(|]*[✗✘❌]")
 _JOINED = set("&'’-²")
 
 _ONLY_TIME = re.compile(
@@ -466,8 +469,9 @@ class SkillExtractor:
                                or (cue_level is None and self._negated_later(clause, at + end)))
                     if not negated and (self.lexicon.theirs(clause, at + offset) or self.lexicon.made_by_others.match(clause, at + end)):
                         continue
-                    lvl = 0 if negated else (2 if cue_level is None else cue_level)
-                    note(Mention(sid, lvl, evidence, explicit=negated or cue_level is not None))
+                    rated = None if negated else _rating(clause[at + end :])
+                    lvl = 0 if negated else rated if rated is not None else (2 if cue_level is None else cue_level)
+                    note(Mention(sid, lvl, evidence, explicit=negated or rated is not None or cue_level is not None))
                     if not negated and cue_level is None:
                         listed.append(found[sid])
                         bare.append(found[sid])
@@ -611,6 +615,18 @@ def _without(text: str, hits: list[tuple[int, int, str]]) -> str:
     for start, end, _ in reversed(hits):
         text = text[:start] + text[end:]
     return text
+
+
+def _rating(rest: str) -> int | None:
+    """A self-rating right after a name, as a level: "Docker 1/5" (1), "SQL 8/10" (3), "Python ★★★★☆"
+    (3), "Power BI ✗" (0). Out of 5 or 10, scaled to the 0-4 levels and rounded."""
+    if m := _RATED.match(rest):
+        score, scale = float(m.group(1)), float(m.group(2))
+        return round(4 * min(score, scale) / scale) if scale else None
+    if m := _STARS.match(rest):
+        stars = m.group(1)
+        return round(4 * stars.count("★") / len(stars))
+    return 0 if _CROSSED.match(rest) else None
 
 
 def _joined(text: str, start: int, end: int) -> bool:

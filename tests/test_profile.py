@@ -438,3 +438,18 @@ def test_the_letter_r_names_the_language_only_on_its_own(real_advisor):
 def test_a_doctorate_in_a_field_is_expert_level_in_it(real_advisor):
     assert levels(real_advisor, "Final-year PhD candidate in computer vision")["deep_learning"] == 4
     assert levels(real_advisor, "PhD in statistics, then three years in pharma")["statistics"] == 4
+
+
+@pytest.mark.parametrize(
+    "text, skill, level",
+    [
+        ("Python 5/5, SQL 4/5, Docker 1/5", "docker", 1),
+        ("Python 5/5, SQL 4/5, Docker 1/5", "sql", 3),
+        ("SQL 8/10", "sql", 3),
+        ("Python ★★★★★ | Docker ★☆☆☆☆", "python", 4),
+        ("Tableau ✓  Power BI ✗", "power_bi", 0),
+        ("Kubernetes 0/5", "kubernetes", 0),
+    ],
+)
+def test_a_self_rating_after_a_name_is_its_level(real_advisor, text, skill, level):
+    assert levels(real_advisor, text)[skill] == level
