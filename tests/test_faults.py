@@ -215,10 +215,11 @@ def _kill_at(step: str, settings, kb_dir, put: str) -> None:
     body = "\n".join([
         "from knowledge.store import KnowledgeStore",
         "store = KnowledgeStore(s.knowledge_dir, s.data_dir)",
-        "calls = {'replace': 0}",
+        "calls = {'replace': 0, 'history': 0}",
         "real_replace, real_unlink = os.replace, os.unlink",
         "def replace(src, dst, *a, **k):",
         "    calls['replace'] += 1",
+        "    calls['history'] += os.sep + 'history' + os.sep in str(dst)",  # not the data dir's caches
         f"    {step.strip()}",
         "    return real_replace(src, dst, *a, **k)",
         "def unlink(path, *a, **k):",
@@ -244,7 +245,7 @@ def test_kill_at_a_history_rename_of_a_first_put_keeps_history_readable(settings
 
     original = (kb_dir / "skills/docker.md").read_text()
     _kill_at(
-        "if calls['replace'] == 2: os.kill(os.getpid(), signal.SIGKILL)", settings, kb_dir,
+        "if calls['history'] == 1: os.kill(os.getpid(), signal.SIGKILL)", settings, kb_dir,
         'doc = store.get("docker"); store.put("docker", doc.meta.model_dump(mode="json"), doc.body + "\\nKilled edit.\\n", doc.version)',
     )
     folder = settings.data_dir / "history" / "docker"
