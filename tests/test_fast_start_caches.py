@@ -92,3 +92,25 @@ def test_a_damaged_or_hostile_cache_file_is_ignored(kb_dir, tmp_path, new_proces
     forget()
     _same(plain, load_knowledge(kb_dir, cache_dir=cache))  # the rewritten cache answers again
     assert parses == []
+
+
+def test_a_few_new_front_matters_do_not_rewrite_the_cache_many_do(kb_dir, tmp_path, new_process):
+    forget, parses = new_process
+    cache = tmp_path / "cache"
+    load_knowledge(kb_dir, cache_dir=cache)
+    saved = FrontMatterCache(cache).path
+    before = saved.read_bytes()
+    skills = sorted((kb_dir / "skills").glob("*.md"))[: FrontMatterCache.SAVE_FROM]
+    assert len(skills) == FrontMatterCache.SAVE_FROM
+    for n, path in enumerate(skills):
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace("---\n", f"---\n# edit {n}\n", 1), encoding="utf-8")  # a YAML comment
+        forget()
+        load_knowledge(kb_dir, cache_dir=cache)
+        if n + 1 < FrontMatterCache.SAVE_FROM:
+            assert saved.read_bytes() == before, "one edit does not rewrite the cache"
+            assert len(parses) == n + 1, "the edited documents are parsed again, the others are not"
+    assert saved.read_bytes() != before, "enough new front matter is written"
+    forget()
+    load_knowledge(kb_dir, cache_dir=cache)
+    assert parses == []
