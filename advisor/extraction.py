@@ -42,16 +42,17 @@ _CLAUSE = re.compile(r"(?:[.;!?\n]+|\bbut\b|\balthough\b|\bthough\b|\bhowever\b|
 _SEGMENT = re.compile(r",|\band\b|\bplus\b|&|/(?=\s)|\|", re.I)
 _NEGATION = re.compile(
     r"\b(no|not|never|don'?t|do not|doesn'?t|haven'?t|have not|hasn'?t|didn'?t|did not|without|lack|lacking|zero|"
-    r"unfamiliar|nothing|none|can'?t|cannot|want to learn|like to learn|need to learn|plan to learn|hope to learn|have yet to|should learn|could learn|might learn|learn to|thinking of learning|considering learning|not yet)\b(?!-)",
+    r"unfamiliar|nothing|none|neither|nor|can'?t|cannot|want to learn|like to learn|need to learn|plan to learn|hope to learn|have yet to|should learn|could learn|might learn|learn to|thinking of learning|considering learning|not yet)\b(?!-)",
     re.I,
 )
 _DOUBLE_NEGATION = re.compile(
     r"\b(?:it'?s |it is )?not (?:that|as if|as though|like) (i|we)(?:'ve| have)? (?:don'?t|do not|haven'?t|have not|never|can'?t|cannot) ", re.I
 )
 """"It's not that I don't know SQL", "it's not as if I've never used Git": a claim, not a lack."""
-_EXCEPTION = re.compile(r"\b(?:beyond|outside(?: of)?|other than|except(?: for)?|apart from|besides|bar)\b", re.I)
+_EXCEPTION = re.compile(r"\b(?:beyond|outside(?: of)?|other than|except(?: for)?|apart from|besides|bar)\b|,\s*(?:and\s+)?(?:i|we|i'm|we're|i've|we've)\s+(?:just\s+|only\s+|mostly\s+|still\s+)?(?:use|used|work|rely|do)\b", re.I)
 """Where a negation's reach ends: "no cloud beyond BigQuery" and "never deployed anything outside
-the SAS grid" name what the person does use; "(macros I recorded, not wrote)" ends at its bracket."""
+the SAS grid" name what the person does use; so does a new statement after a comma ("neither Tableau nor
+Power BI, we just use Excel charts"); "(macros I recorded, not wrote)" ends at its bracket."""
 _YEARS_OF = re.compile(NUMBER + r"\+?\s*(?:years?|yrs?)\s+(?:of\s+)?", re.I)
 _ROLE_MENTION = re.compile(
     "|".join(ROLE_WORDS.values()) + r"|\b(?:analyst|engineer|scientist|role|position|job|department)s?\b|\blead\b", re.I
@@ -66,7 +67,7 @@ _PREPOSITION = re.compile(
 _NEGATED_AFTER = re.compile(r"^(?:\s*/\s*[\w+#.-]+)*[\s:\-–—=?(|]*(?:0(?![.\d])|nil|no|none|never|nope|nada|zero|n/a|not really|not yet|not much|not my (?:area|thing|job|strength)|haven'?t|don'?t|do not|doesn'?t|can'?t|cannot|what(?:'s| is| are) (?:that|those|these|this|it))\b", re.I)
 """A negation right after the skill: "kubernetes no", "Kubernetes: never used it", "Python: none"."""
 _DOT_LEADER = re.compile(r"\s*\.{2,}\s*|\s{3,}")
-_ONLY_SUBJECT = re.compile(r"[\s,:;/|()\-–—]*(?:(?:and|or|which|,)\s*)*(?:i|i've|i'd|i'm|i have|i am|we|we've|we have)?\s*(?:honestly|really|just|actually|also|still|literally|genuinely|personally|ever|truly|totally)?\s*", re.I)
+_ONLY_SUBJECT = re.compile(r"[\s,:;/|()\-–—]*(?:(?:and|or|which|,|on the other hand|though|honestly)\s*)*(?:i|i've|i'd|i'm|i have|i am|we|we've|we have)?\s*(?:honestly|really|just|actually|also|still|literally|genuinely|personally|ever|truly|totally)?\s*", re.I)
 _LATER_REACH = 300
 """How far after a skill's name a lack said later is looked for ("Docker I've never used"): a
 sentence's length, so a list of a thousand names is read in linear time, not quadratic."""
@@ -111,8 +112,10 @@ _ONLY_TIME = re.compile(
 """A piece that only says an amount of time ("7 hours a week", "about 3 years") names no skill: it is
 not embedded (the facts are read by ``advisor.profile_facts``)."""
 _FIRST_PERSON = re.compile(r"\b(?:i|i'm|im|i've|i'd|me|my)\b", re.I)
-_SELF = re.compile(r"\b(?:i|i'm|im|i've|i'd|my|myself|we|we've|we're)\b", re.I)
-"""The person as a subject or owner: "me" and "us" are objects ("recruiters keep sending me roles that want Terraform")."""
+_SELF = re.compile(r"\b(?:i|i'm|im|i've|i'd|my|myself|we|we've|we're)\b|,\s*(?:it'?s|it is|this|that)\b", re.I)
+"""The person as a subject or owner, or a new subject after a comma ("30 colleagues use it, it's on our
+GitLab"), ends what a third party does; "me" and "us" are objects ("recruiters keep sending me roles
+that want Terraform")."""
 _NOT_CLAIMED = re.compile(r"\b(over|rather than|instead of|more than|than)\b", re.I)
 """In "I prefer building systems over dashboards", what follows is not a skill the person claims."""
 _WORD = re.compile(r"[a-z0-9][a-z0-9+#]*")
