@@ -64,7 +64,7 @@ _PREPOSITION = re.compile(
     r"years?|months?|weeks?|days?|also|mostly|mainly|lots|lot)\b",
     re.I,
 )
-_NEGATED_AFTER = re.compile(r"^(?:\s*/\s*[\w+#.-]+)*[\s:\-–—=?(|]*(?:0(?![.\d])|nil|no|none|never|nope|nada|zero|n/a|not really|not yet|not much|not my (?:area|thing|job|strength)|haven'?t|don'?t|do not|doesn'?t|can'?t|cannot|what(?:'s| is| are) (?:that|those|these|this|it))\b", re.I)
+_NEGATED_AFTER = re.compile(r"^(?:\s*/\s*[\w+#.-]+)*[\s:\-–—=?(|]*(?:0(?![.\d])|nil|tbd|tba|todo|to-?do|no|none|never|nope|nada|zero|n/a|couldn'?t|could not|wouldn'?t|would not|not really|not yet|not much|not my (?:area|thing|job|strength)|haven'?t|don'?t|do not|doesn'?t|can'?t|cannot|what(?:'s| is| are) (?:that|those|these|this|it))\b", re.I)
 """A negation right after the skill: "kubernetes no", "Kubernetes: never used it", "Python: none"."""
 _DOT_LEADER = re.compile(r"\s*\.{2,}\s*|\s{3,}")
 _ONLY_SUBJECT = re.compile(r"[\s,:;/|()\-–—]*(?:(?:and|or|which|,|on the other hand|though|honestly)\s*)*(?:i|i've|i'd|i'm|i have|i am|we|we've|we have)?\s*(?:honestly|really|just|actually|also|still|literally|genuinely|personally|ever|truly|totally)?\s*", re.I)
@@ -74,7 +74,7 @@ sentence's length, so a list of a thousand names is read in linear time, not qua
 _NOT_ALONE = re.compile(r"\b(?:else|other|others|more|besides|beyond|apart)\b", re.I)
 """After "I use Python and don't know much else", the negation is not about Python."""
 _GAP_LABEL = re.compile(r"\b(?:gaps?|missing|lacking|weak(?:er)? (?:spots|areas)|to learn|not yet)\W*$", re.I)
-_ANSWERED = re.compile(r"\?\s*(?:(?:double|hard|big|absolutely|definitely|honestly)\s+)?(nope|no|never|none|not really|not yet|not at all|not my (?:area|thing|job|strength)|zero|nah|what(?:'s| is| are) (?:that|those|these|this|it))\b", re.I)
+_ANSWERED = re.compile(r"\?\s*(?:(?:lol|haha|lmao|ha|double|hard|big|absolutely|definitely|honestly),?\s+)?(nope|no|never|none|not really|not yet|not at all|not my (?:area|thing|job|strength)|zero|nah|what(?:'s| is| are) (?:that|those|these|this|it))\b", re.I)
 _IN_PARENTHESES = re.compile(r"\([^()]*\b(?:basic|basics|beginner|a little|a bit|some|familiar|advanced|expert|strong|daily|\d+\+?\s*(?:years?|yrs?))\b[^()]*\)", re.I)
 """``[^()]``, not ``[^)]``: from each "(" the scan stops at the next one, so a run of brackets is linear."""
 _GAP_HEADING = re.compile(
@@ -397,6 +397,9 @@ class SkillExtractor:
             for n in range(min(self._longest, len(tokens) - i), 0, -1):
                 name = " ".join(t for _, t in tokens[i : i + n])
                 sid = self._names.get(name)
+                if sid is None and name.endswith("s") and len(tokens[i + n - 1][1]) > 3:
+                    name = name[:-1]  # "code reviews", "star schemas", "CNNs": a plural of a name
+                    sid = self._names.get(name)
                 exact = self._exact.get(name)
                 if sid and exact and text[tokens[i][0] : tokens[i][0] + len(exact)] != exact:
                     sid = None  # "solid pandas" is not SOLID; "I did use" is not DiD
@@ -433,7 +436,7 @@ class SkillExtractor:
                     if found.get(m.skill_id) is m:
                         found[m.skill_id] = Mention(m.skill_id, 0, f"{m.evidence} … {' '.join(clause.split())}", explicit=True)
             plain = not self.lexicon.usage.search(clause) and self.lexicon.level(clause) is None
-            neg = _clause_negation(clause)
+            neg = _clause_negation(clause, self._ends_with_name)
             if (before := self.lexicon.absent_before.search(clause)) and (neg is None or before.start() < neg.start()):
                 neg = before
             if (label := self.lexicon.inline_gap.search(clause)) and (neg is None or label.end() < neg.start()):
@@ -462,7 +465,7 @@ class SkillExtractor:
                 for offset, end, sid in hits:
                     if unclaimed is not None and at + offset >= unclaimed.start():
                         continue
-                    if asked and level is None and not self.lexicon.usage.search(_NEEDED.sub(" ", segment)) and not _OWN.search(segment[:offset]):
+                    if asked and (level or 0) < 2 and not self.lexicon.usage.search(_NEEDED.sub(" ", segment)) and not _OWN.search(segment[:offset]):
                         continue  # "should I learn Kubernetes or Terraform first?" claims neither
                     if _TEAM_AFTER.match(segment, end) and _TEAM_BEFORE.search(segment[:offset]):
                         continue  # "done by the product analytics team": the team's name, not a skill of theirs
@@ -652,12 +655,15 @@ def _negation_reach(clause: str, neg: re.Match | None, annotates: Callable[[str]
     return end.start() if end else len(clause)
 
 
-def _clause_negation(clause: str) -> re.Match | None:
+def _clause_negation(clause: str, names_end: Callable[[str], bool]) -> re.Match | None:
     """The first negation that covers what follows it. One right after "Name:" or "Name -"
-    ("Version control: none - our SAS programs...") speaks of that name only (``_NEGATED_AFTER``)."""
+    ("Version control: none - our SAS programs...") speaks of that name only (``_NEGATED_AFTER``);
+    after other words and a dash ("Cloud-wise I'm pretty green — no real AWS") it covers the rest.
+    ``names_end(text)`` says whether ``text`` ends with a skill's name."""
     for m in _NEGATION.finditer(clause):
         before = clause[: m.start()]
-        if not re.search(r"\w[)\s]*[:\-–—?(]\s*$", before) or _GAP_LABEL.search(before):
+        label = re.search(r"\w[)\s]*[:\-–—?(]\s*$", before)
+        if not label or _GAP_LABEL.search(before) or not names_end(before[: label.start() + 1].rstrip(" )")):
             return m
     return None
 
