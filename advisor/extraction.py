@@ -148,6 +148,7 @@ class Lexicon:
     inline_gap: re.Pattern
     rhetorical: re.Pattern
     asking: re.Pattern
+    quoted: re.Pattern
     level_cues: list[tuple[re.Pattern, int]]
     preferences: dict[str, re.Pattern]
     favours: dict[str, str]
@@ -244,6 +245,7 @@ class Lexicon:
             inline_gap=re.compile(words(absence.get("gap_labels")).pattern + r"\s*:", re.I),
             rhetorical=re.compile(r"(?:" + "|".join(re.escape(w) for w in absence.get("rhetorical") or ["(?!)"]) + r")(?=\W|$)", re.I),
             asking=words(absence.get("asking")),
+            quoted=re.compile(r"^\W*" + words(absence.get("quoted")).pattern + r"\s*:", re.I),
             third_parties=re.compile(
                 r"(?:" + words(data.get("third_parties")).pattern
                 + r"|\b(?:our|the|my|their|a|an|two|three|a few|several|other)\s+(?:[\w-]+\s+){0,2}?" + words(data.get("third_party_groups")).pattern + r")"
@@ -429,7 +431,7 @@ class SkillExtractor:
 
         text = self.lexicon.deny_rhetorical(text)
         unsure: list[Mention] = []  # bare names of the previous clause, said with no usage word or level
-        for clause, in_gap_list, asked in _clauses(text, self.lexicon.inline_gap, self.lexicon.asking):
+        for clause, in_gap_list, asked in _clauses(text, self.lexicon.inline_gap, self.lexicon.asking, self.lexicon.quoted):
             if unsure and _LACK_OF_IT.match(clause) and not self.find(clause):
                 # "I have a Tableau license but haven't opened it": the lack is about those names
                 for m in unsure:
@@ -668,13 +670,21 @@ def _clause_negation(clause: str, names_end: Callable[[str], bool]) -> re.Match 
     return None
 
 
-def _clauses(text: str, inline_gap: re.Pattern | None = None, asking: re.Pattern | None = None):
+def _clauses(text: str, inline_gap: re.Pattern | None = None, asking: re.Pattern | None = None, quoted: re.Pattern | None = None):
     """(clause, in_gap_list, asked) for every clause; ``in_gap_list`` is True under a heading such as
     "NOT YET" or "Gaps:" until a blank line or the next heading, and for the rest of a line that
     opens with a gap label ("things i know im missing: dbt is on my list. … and dax"); ``asked`` when
-    the clause is part of a question about skills (a sentence ending in "?" with an ``asking`` word)."""
-    in_gap = False
+    the clause is part of a question about skills (a sentence ending in "?" with an ``asking`` word).
+    A line opening with a ``quoted`` label ("Requirements: 5+ years Spark"), or under it as a heading,
+    quotes someone else (a job ad) and yields nothing."""
+    in_gap = quoting = False
     for line in text.splitlines():
+        if quoted and (said := quoted.match(line)):
+            quoting = not line[said.end() :].strip()  # a heading: the lines under it are quoted too
+            continue
+        if quoting and line.strip() and not _HEADING.match(line.strip()):
+            continue
+        quoting = False
         label = inline_gap.search(line) if inline_gap else None
         if label and line[label.end() :].strip() and label.start() <= 40 and not re.search(r"[.!?]", line[: label.start()]):
             for clause in _CLAUSE.split(line[label.end() :]):

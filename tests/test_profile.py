@@ -453,3 +453,10 @@ def test_a_doctorate_in_a_field_is_expert_level_in_it(real_advisor):
 )
 def test_a_self_rating_after_a_name_is_its_level(real_advisor, text, skill, level):
     assert levels(real_advisor, text)[skill] == level
+
+
+def test_a_pasted_job_ad_says_nothing_about_the_person(real_advisor):
+    assert levels(real_advisor, "Requirements: 5+ years Spark and Scala, plus Kafka.") == {}
+    read = levels(real_advisor, "The posting:\nRequirements:\n- Kubernetes\n- Terraform\n\nI have 3 years of Python.")
+    assert read == {"python": 3}
+    assert levels(real_advisor, "Requirements gathering: I run workshops with finance.")["requirements_gathering"] == 2
