@@ -91,7 +91,9 @@ _ROLE_PHRASE = re.compile(
 _SENTENCE = re.compile(r"[^.!?]+[.!?]*|[.!?]+")
 _OWN = re.compile(r"\b(?:my|our)\s+(?:[\w-]+\s+){0,2}$", re.I)
 """"Is my SQL good enough?": a name right after "my" is the person's own, even in a question."""
-_NEEDED = re.compile(r"\b(?:need|needs|have|has|got|want|ought) to \w+", re.I)
+_NAMED_OTHER = re.compile(r"(?:^|[,:;]\s*)(?!I\b)[A-Z][a-z]{2,}\s+(?:does|owns|handles|runs|built|builds|maintains|manages|wrote|writes|set up|sets up|looks after)\b")
+"""A colleague by name doing something ("Ana does all the dbt"); case-sensitive, at a clause or list start."""
+_NEEDED = re.compile(r"\b(?:(?:need|needs|have|has|got|want|ought) to|know about|focus(?:ing)? on|start(?:ing)? with|recommend|worth) \w+", re.I)
 """In "do I need to know Airflow?", "know" asks about the skill rather than claiming it."""
 _TEAM_AFTER = re.compile(r"\s+(?:team|squad|department|guild|chapter|folks|people)\b", re.I)
 _TEAM_BEFORE = re.compile(r"\b(?:by|to|from|with|for|of)\s+(?:the|our|their|a|an|another|other)\s+$", re.I)
@@ -100,6 +102,7 @@ _LACK_OF_IT = re.compile(
 )
 """A clause that only says the person has not used "it" ("but haven't opened it", "never used them")."""
 _RATED = re.compile(r"[\s:\-–—=(|]*(\d+(?:\.\d+)?)\s*(?:/|out of)\s*(5|10)\b")
+_RATED_BEFORE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*/\s*(5|10)\s*$")
 _STARS = re.compile(r"[\s:\-–—=(|]*([★☆]{3,})")
 _CROSSED = re.compile(r"[\s:\-–—=(|]*[✗✘❌]")
 _JOINED = set("&'’-²")
@@ -222,6 +225,8 @@ class Lexicon:
         last = None
         for m in self.third_parties.finditer(clause, 0, at):
             last = m
+        for m in _NAMED_OTHER.finditer(clause, 0, at):  # "my team: Ana does all the dbt, Raj owns the DAGs"
+            last = m if last is None or m.end() > last.end() else last
         return last is not None and not _SELF.search(clause, last.end(), at)
 
     @classmethod
@@ -249,7 +254,7 @@ class Lexicon:
             third_parties=re.compile(
                 r"(?:" + words(data.get("third_parties")).pattern
                 + r"|\b(?:our|the|my|their|a|an|two|three|a few|several|other)\s+(?:[\w-]+\s+){0,2}?" + words(data.get("third_party_groups")).pattern + r")"
-                + r"\s+(?:\w+ly\s+|all\s+|who\s+|that\s+|to\s+|seems?\s+to\s+|(?:would|will)\s+)*" + words(data.get("third_party_verbs")).pattern, re.I
+                + r"\s+(?:\w+ly\s+|all\s+|who\s+|that\s+|to\s+|at work\s+|here\s+|seems?\s+to\s+|(?:would|will)\s+)*" + words(data.get("third_party_verbs")).pattern, re.I
             ),
             made_by_others=re.compile(
                 r"\s*(?:that\s+|which\s+)?(?:the|our|their|a|an|other)\s+(?:[\w-]+\s+){0,2}?" + words(data.get("third_party_groups")).pattern
@@ -467,7 +472,7 @@ class SkillExtractor:
                 for offset, end, sid in hits:
                     if unclaimed is not None and at + offset >= unclaimed.start():
                         continue
-                    if asked and (level or 0) < 2 and not self.lexicon.usage.search(_NEEDED.sub(" ", segment)) and not _OWN.search(segment[:offset]):
+                    if asked and (level or 0) < 2 and not self.lexicon.usage.search(_NEEDED.sub(" ", _without(segment, hits))) and not _OWN.search(segment[:offset]):
                         continue  # "should I learn Kubernetes or Terraform first?" claims neither
                     if _TEAM_AFTER.match(segment, end) and _TEAM_BEFORE.search(segment[:offset]):
                         continue  # "done by the product analytics team": the team's name, not a skill of theirs
@@ -477,7 +482,7 @@ class SkillExtractor:
                                or (cue_level is None and self._negated_later(clause, at + end)))
                     if not negated and (self.lexicon.theirs(clause, at + offset) or self.lexicon.made_by_others.match(clause, at + end)):
                         continue
-                    rated = None if negated else _rating(clause[at + end :])
+                    rated = None if negated else _rating(clause[at + end :], segment[:offset])
                     lvl = 0 if negated else rated if rated is not None else (2 if cue_level is None else cue_level)
                     note(Mention(sid, lvl, evidence, explicit=negated or rated is not None or cue_level is not None))
                     if not negated and cue_level is None:
@@ -625,10 +630,11 @@ def _without(text: str, hits: list[tuple[int, int, str]]) -> str:
     return text
 
 
-def _rating(rest: str) -> int | None:
-    """A self-rating right after a name, as a level: "Docker 1/5" (1), "SQL 8/10" (3), "Python ★★★★☆"
-    (3), "Power BI ✗" (0). Out of 5 or 10, scaled to the 0-4 levels and rounded."""
-    if m := _RATED.match(rest):
+def _rating(rest: str, before: str = "") -> int | None:
+    """A self-rating right after a name, or right before it, as a level: "Docker 1/5" (1), "SQL 8/10"
+    (3), "Python ★★★★☆" (3), "Power BI ✗" (0), "0/5 docker" (0). Out of 5 or 10, scaled to the 0-4
+    levels and rounded."""
+    if (m := _RATED.match(rest)) or (m := _RATED_BEFORE.search(before)):
         score, scale = float(m.group(1)), float(m.group(2))
         return round(4 * min(score, scale) / scale) if scale else None
     if m := _STARS.match(rest):
