@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import pickle
 import re
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from knowledge.cache_file import replace_cache_file
 from knowledge.document import Document, DocumentInvalid, KnowledgeError, read_document
 from knowledge.injection import FindingsCache, refuse_instructions
 from knowledge.schema import KINDS, RoleDoc, SkillDoc, TransitionDoc
@@ -155,15 +154,7 @@ class FrontMatterCache:
         if len(data) > self.MAX_ENTRIES:
             data = {k: v for k, v in data.items() if k in self._used}
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".frontmatter-", suffix=".tmp", dir=self.directory)
-            with os.fdopen(fd, "wb") as f:
-                pickle.dump(data, f, protocol=pickle.HIGHEST_PROTOCOL)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, self.path)
-            for old in self.directory.glob("frontmatter-*.pickle"):
-                if old != self.path:
-                    old.unlink(missing_ok=True)
+            replace_cache_file(self.path, lambda f: pickle.dump(data, f, protocol=pickle.HIGHEST_PROTOCOL), binary=True, others="frontmatter-*.pickle")
         except (OSError, pickle.PicklingError, TypeError):
             pass
         self._new = 0

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -21,6 +19,7 @@ from urllib.parse import urlparse
 
 import yaml
 
+from knowledge.cache_file import replace_cache_file
 from knowledge.document import Document, DocumentInvalid, KnowledgeError
 
 RULES_FILE = Path(__file__).parent / "safety" / "injection_rules.yml"
@@ -199,15 +198,7 @@ class FindingsCache:
         if len(data) > self.MAX_ENTRIES:
             data = {k: v for k, v in data.items() if k in self._used}
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".injection-", suffix=".tmp", dir=self.directory)
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(data, f, ensure_ascii=False)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, self.path)
-            for old in self.directory.glob("injection-*.json"):
-                if old != self.path:
-                    old.unlink(missing_ok=True)
+            replace_cache_file(self.path, lambda f: json.dump(data, f, ensure_ascii=False), binary=False, others="injection-*.json")
         except OSError:
             pass
         self._new = 0
