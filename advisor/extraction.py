@@ -49,10 +49,10 @@ _DOUBLE_NEGATION = re.compile(
     r"\b(?:it'?s |it is )?not (?:that|as if|as though|like) (i|we)(?:'ve| have)? (?:don'?t|do not|haven'?t|have not|never|can'?t|cannot) ", re.I
 )
 """"It's not that I don't know SQL", "it's not as if I've never used Git": a claim, not a lack."""
-_EXCEPTION = re.compile(r"\b(?:beyond|outside(?: of)?|other than|except(?: for)?|apart from|besides|bar)\b|,\s*(?:and\s+)?(?:i|we|i'm|we're|i've|we've)\s+(?:just\s+|only\s+|mostly\s+|still\s+)?(?:use|used|work|rely|do)\b", re.I)
+_EXCEPTION = re.compile(r"\b(?:beyond|outside(?: of)?|other than|except(?: for)?|apart from|besides|bar)\b|,\s*(?:and\s+|but\s+)?(?:i|we|i'm|we're|i've|we've)\s+(?:just\s+|only\s+|mostly\s+|still\s+|also\s+)?(?:use|used|work|rely|do|have|know|write|wrote|build|built|run|am)\b(?!\s+(?:not|never|no)\b)", re.I)
 """Where a negation's reach ends: "no cloud beyond BigQuery" and "never deployed anything outside
 the SAS grid" name what the person does use; so does a new statement after a comma ("neither Tableau nor
-Power BI, we just use Excel charts"); "(macros I recorded, not wrote)" ends at its bracket."""
+Power BI, we just use Excel charts", "not yet Looker, I have extensive Tableau experience"); "(macros I recorded, not wrote)" ends at its bracket."""
 _YEARS_OF = re.compile(NUMBER + r"\+?\s*(?:years?|yrs?)\s+(?:of\s+)?", re.I)
 _ROLE_MENTION = re.compile(
     "|".join(ROLE_WORDS.values()) + r"|\b(?:analyst|engineer|scientist|role|position|job|department)s?\b|\blead\b", re.I
@@ -215,7 +215,7 @@ class Lexicon:
             start = max(last, *(text.rfind(c, last, tag.start()) + 1 for c in ".!?\n"))
             claim = text[start : tag.start()].rstrip()
             if claim.strip():
-                out += [text[last:start], f"(not) {claim}."]
+                out += [text[last:start], f"(not) {claim.replace(',', ' ')}."]  # one statement, denied whole
                 last = tag.end()
         return "".join(out) + text[last:]
 
@@ -449,6 +449,9 @@ class SkillExtractor:
             if (label := self.lexicon.inline_gap.search(clause)) and (neg is None or label.end() < neg.start()):
                 neg = label
             reach = _negation_reach(clause, neg, self._ends_with_name)
+            # A lack said after the first negation's reach has ended ("While I have not yet worked with
+            # Looker, I have extensive Tableau experience and am eager to learn LookML") covers what follows it.
+            again = self.lexicon.absent_before.search(clause, reach) if neg is not None and reach < len(clause) else None
             evidence = " ".join(clause.split())
             liking = self.lexicon.feeling(clause)
             if liking and not neg and not self.lexicon.usage.search(clause):
@@ -478,6 +481,7 @@ class SkillExtractor:
                         continue  # "done by the product analytics team": the team's name, not a skill of theirs
                     # Under a "GAPS" heading a stated level still counts: "SQL: basic" is level 1
                     negated = ((in_gap_list and cue_level is None) or (neg is not None and neg.start() <= at + offset < reach)
+                               or (again is not None and again.start() <= at + offset)
                                or bool(_NEGATED_AFTER.search(clause[at + end :]))
                                or (cue_level is None and self._negated_later(clause, at + end)))
                     if not negated and (self.lexicon.theirs(clause, at + offset) or self.lexicon.made_by_others.match(clause, at + end)):
