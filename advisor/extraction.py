@@ -85,7 +85,7 @@ _GAP_HEADING = re.compile(
 """A heading such as "NOT YET" or "Gaps:": the list under it names skills the person lacks."""
 _HEADING = re.compile(r"^\s*(?:[A-Z][A-Z &/()-]{2,}|[^.!?]{1,40}:)\s*$")
 _ROLE_PHRASE = re.compile(
-    r"\b(?:ml|machine learning)(?:[- ]ops)?[- ](?:engineers?|engineering|track|path|role|roles|platform|team|in production|systems? design|infrastructure|infra|side)\b|\bproduction ml\b", re.I
+    r"\b(?:ml|machine learning)(?:[- ]ops)?[- ](?:engineers?|engineering|track|path|role|roles|platform|team|in production|infrastructure|infra|side)\b|\bproduction ml\b", re.I
 )
 """Phrases naming a role or a track, not the skill: "ML engineer" is not machine-learning fundamentals."""
 _SENTENCE = re.compile(r"[^.!?]+[.!?]*|[.!?]+")
@@ -475,7 +475,7 @@ class SkillExtractor:
                 for offset, end, sid in hits:
                     if unclaimed is not None and at + offset >= unclaimed.start():
                         continue
-                    if asked and (level or 0) < 2 and not self.lexicon.usage.search(_NEEDED.sub(" ", _without(segment, hits))) and not _OWN.search(segment[:offset]):
+                    if asked and (level or 0) < 2 and not self._claims_use(segment) and not _OWN.search(segment[:offset]):
                         continue  # "should I learn Kubernetes or Terraform first?" claims neither
                     if _TEAM_AFTER.match(segment, end) and _TEAM_BEFORE.search(segment[:offset]):
                         continue  # "done by the product analytics team": the team's name, not a skill of theirs
@@ -519,6 +519,13 @@ class SkillExtractor:
             if match and match[0] not in found:
                 note(Mention(match[0], lvl, evidence, explicit))
         return list(found.values())
+
+    def _claims_use(self, segment: str) -> bool:
+        """Whether a segment of a question says the person uses something ("do I need Docker if I
+        use Python daily?"); "know about X", "focus on X" and the skills' own names ("ML system
+        design") do not count."""
+        asked = _NEEDED.sub(" ", segment)
+        return bool(self.lexicon.usage.search(_without(asked, self.find(asked))))
 
     def _ends_with_name(self, text: str) -> bool:
         hits = self.find(text)
