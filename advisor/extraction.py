@@ -680,7 +680,7 @@ def _clause_negation(clause: str, names_end: Callable[[str], bool]) -> re.Match 
     after other words and a dash ("Cloud-wise I'm pretty green — no real AWS") it covers the rest.
     ``names_end(text)`` says whether ``text`` ends with a skill's name."""
     for m in _NEGATION.finditer(clause):
-        before = clause[: m.start()]
+        before = clause[max(0, m.start() - 120) : m.start()]  # what ends there: linear over a long table
         label = re.search(r"\w[)\s]*[:\-–—?(]\s*$", before)
         if not label or _GAP_LABEL.search(before) or not names_end(before[: label.start() + 1].rstrip(" )")):
             return m
