@@ -222,10 +222,10 @@ class Lexicon:
     def theirs(self, clause: str, at: int) -> bool:
         """Whether the name at ``at`` belongs to a third party that is the subject before it
         ("management is pushing Power BI"), with no "I" or "we" in between."""
-        last = None
-        for m in self.third_parties.finditer(clause, 0, at):
+        last, start = None, max(0, at - _LATER_REACH)  # a sentence back: linear over a list of a thousand names
+        for m in self.third_parties.finditer(clause, start, at):
             last = m
-        for m in _NAMED_OTHER.finditer(clause, 0, at):  # "my team: Ana does all the dbt, Raj owns the DAGs"
+        for m in _NAMED_OTHER.finditer(clause, start, at):  # "my team: Ana does all the dbt, Raj owns the DAGs"
             last = m if last is None or m.end() > last.end() else last
         return last is not None and not _SELF.search(clause, last.end(), at)
 
@@ -475,18 +475,18 @@ class SkillExtractor:
                 for offset, end, sid in hits:
                     if unclaimed is not None and at + offset >= unclaimed.start():
                         continue
-                    if asked and (level or 0) < 2 and not self._claims_use(segment) and not _OWN.search(segment[:offset]):
+                    if asked and (level or 0) < 2 and not self._claims_use(segment) and not _OWN.search(segment[max(0, offset - 80) : offset]):
                         continue  # "should I learn Kubernetes or Terraform first?" claims neither
-                    if _TEAM_AFTER.match(segment, end) and _TEAM_BEFORE.search(segment[:offset]):
+                    if _TEAM_AFTER.match(segment, end) and _TEAM_BEFORE.search(segment[max(0, offset - 80) : offset]):
                         continue  # "done by the product analytics team": the team's name, not a skill of theirs
                     # Under a "GAPS" heading a stated level still counts: "SQL: basic" is level 1
                     negated = ((in_gap_list and cue_level is None) or (neg is not None and neg.start() <= at + offset < reach)
                                or (again is not None and again.start() <= at + offset)
-                               or bool(_NEGATED_AFTER.search(clause[at + end :]))
+                               or bool(_NEGATED_AFTER.search(clause[at + end : at + end + 80]))
                                or (cue_level is None and self._negated_later(clause, at + end)))
                     if not negated and (self.lexicon.theirs(clause, at + offset) or self.lexicon.made_by_others.match(clause, at + end)):
                         continue
-                    rated = None if negated else _rating(clause[at + end :], segment[:offset])
+                    rated = None if negated else _rating(clause[at + end : at + end + 80], segment[max(0, offset - 20) : offset])
                     lvl = 0 if negated else rated if rated is not None else (2 if cue_level is None else cue_level)
                     note(Mention(sid, lvl, evidence, explicit=negated or rated is not None or cue_level is not None))
                     if not negated and cue_level is None:

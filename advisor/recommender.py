@@ -2,8 +2,8 @@
 
 Fit of a role = sum(importance x min(level, required) / required) / sum(importance), over
 the role's requirements at the chosen seniority. A requirement with alternatives (``any_of``)
-counts the member the person is best at; when it is a gap, the member cheapest to learn from
-where they stand is the one named. A requirement met is *matched*, one above 0 but below the
+counts the member the person is best at; when it is a gap, the member that adds the fewest hours to
+the plan from where they stand is the one named. A requirement met is *matched*, one above 0 but below the
 level *transferable*, and every requirement not met is a *gap* costing the skill document's
 hours for the missing level steps.
 
@@ -89,24 +89,26 @@ class Recommender:
         self._named: dict[str, set[str]] = {}
 
     # -- fit -------------------------------------------------------------------------------
-    def standing(self, req: Requirement, levels: dict[str, int], seniority: Seniority) -> Standing:
+    def standing(self, req: Requirement, levels: dict[str, int], seniority: Seniority, planned: frozenset[str] = frozenset()) -> Standing:
+        """``planned``: skills the plan holds anyway (the role's other gaps); a member's prerequisite
+        among them costs it nothing, so the member chosen is the one that adds the fewest hours."""
         need = req.level_for(seniority)
         members = req.members
         if len(members) == 1:
             return Standing(req, need, levels.get(members[0], 0), members[0], members[0])
         best = max(members, key=lambda s: (levels.get(s, 0), -members.index(s)))
-        cost = {s: self._cost(s, levels, need) for s in members}
+        cost = {s: self._cost(s, levels, need, planned) for s in members}
         # Members are listed most-asked first: take the first one within GROUP_SLACK of the cheapest.
         cheapest = min(cost.values())
         to_learn = next(s for s in members if cost[s] <= cheapest * GROUP_SLACK)
         return Standing(req, need, levels.get(best, 0), best, to_learn)
 
-    def _cost(self, skill_id: str, levels: dict[str, int], need: int) -> int:
+    def _cost(self, skill_id: str, levels: dict[str, int], need: int, planned: frozenset[str] = frozenset()) -> int:
         """Hours to take a skill to ``need``, with the prerequisites it would add to the plan."""
         hours = self.skills[skill_id].hours_between(levels.get(skill_id, 0), need)
         for pre in self.ancestors(skill_id):
             have = levels.get(pre, 0)
-            if have < PREREQUISITE_LEVEL:
+            if have < PREREQUISITE_LEVEL and pre not in planned:
                 hours += self.skills[pre].hours_between(have, PREREQUISITE_LEVEL)
         return hours
 
@@ -118,8 +120,12 @@ class Recommender:
         weight = {id(r): r.importance * (PLUS_WEIGHT if r.need == "plus" else 1.0) for r in role.requirements}
         total = sum(weight.values())
         earned, matched, transferable, gap_rows = 0.0, [], [], []
+        # Gaps that are not a choice (one-skill requirements), so a group's member is costed by what it adds.
+        # A core group is costed against the core plan only: the plus gaps are not in the plan to ready.
+        single = [r for r in role.requirements if len(r.members) == 1 and levels.get(r.members[0], 0) < r.level_for(seniority)]
+        planned = {"core": frozenset(r.members[0] for r in single if r.need == "core"), "plus": frozenset(r.members[0] for r in single)}
         for req in role.requirements:
-            st = self.standing(req, levels, seniority)
+            st = self.standing(req, levels, seniority, planned[req.need])
             credit = ASSUMED_CREDIT if sources.get(st.best) == "assumed" else 1.0
             earned += credit * weight[id(req)] * min(st.have, st.need) / st.need
             if st.have > 0:

@@ -234,10 +234,12 @@ _SHAPES = {
     "a repeated table row": "I never used Docker (basic) | daily; " * (_LONG // 37),
     "the hours of a job, repeated": "I work 1 hour a week " * (_LONG // 21),
     "a table of lacks in one line": "Python: no " * (_LONG // 11),
+    "one name repeated without commas": "Python " * (_LONG // 7),
+    "a team's name repeated": "Python team " * (_LONG // 12),
 }
 """Texts on which a pattern once backtracked: the brackets took 124 s, the list 190 s, the dashes
-49 s, the digits minutes, the job hours 28 s, the table of lacks over 5 minutes (each is now 0.2-3 s
-here). A regression to quadratic time fails loudly instead of hanging a request."""
+49 s, the digits minutes, the job hours 28 s, the table of lacks over 5 minutes, a name repeated without commas 165 s
+(each is now 0.2-4 s here). A regression to quadratic time fails loudly instead of hanging a request."""
 
 
 @pytest.mark.parametrize("shape", list(_SHAPES))

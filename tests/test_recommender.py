@@ -343,3 +343,14 @@ def test_plus_requirements_count_half_in_fit():
     core = sum(r.importance for r in REAL.roles["bi_analyst"].requirements if r.need == "core")
     assert fit.fit == pytest.approx(core / (core + 0.5 * plus), abs=1e-3)
     assert fit.weeks_to_ready == 0
+
+
+def test_a_group_member_is_costed_by_what_it_adds_to_the_plan():
+    """Found by the property above in CI: Power BI's prerequisite (data visualisation) is a gap of its
+    own, so it adds nothing, yet it was counted in Power BI's cost; one level of Looker then made
+    Looker look cheaper, and learning it lengthened the time to ready (406 -> 415 hours)."""
+    levels = {"tensorflow_keras": 3, "python_typing": 1, "deep_learning": 0, "sql": 3, "data_warehousing": 2, "excel": 1, "linux_shell": 3}
+    rec = Recommender(REAL)
+    before = rec.fit(complete(profile(**levels), REAL), "bi_analyst")
+    after = rec.fit(complete(profile(looker=1, **levels), REAL), "bi_analyst")
+    assert after.hours_to_ready <= before.hours_to_ready
