@@ -121,6 +121,10 @@ GitLab"), ends what a third party does; "me" and "us" are objects ("recruiters k
 that want Terraform")."""
 _NOT_CLAIMED = re.compile(r"\b(over|rather than|instead of|more than|than)\b", re.I)
 """In "I prefer building systems over dashboards", what follows is not a skill the person claims."""
+_NOT_CLAIMED_PLAIN = re.compile(r"\b(?:(?:i'?d|i would)\s+(?:\w+\s+)?rather\b.*?\bthan|(?:matters?|counts?|important|valued)\s+more\s+than)\b", re.I)
+"""Without a liking, a wish or a ranking still leaves out what follows it: "I'd rather make the LLM work in
+production than be the person making charts", "roles where communication matters more than model
+deployment"; not "I use SQL more than Python", where both are used."""
 _WORD = re.compile(r"[a-z0-9][a-z0-9+#]*")
 _DETERMINER = re.compile(r"\b(?:a|an|the|some|any|this|that|these|those|its|their)\b|[\"'“”‘’]", re.I)
 """Words that do not count towards a piece's two words: "a table" alone is too little to mean Tableau."""
@@ -212,10 +216,15 @@ class Lexicon:
         -> "(not) Power BI expert. sure" (the tags: ``absence.yml`` ``rhetorical``)."""
         out, last = [], 0
         for tag in self.rhetorical.finditer(text):
-            start = max(last, *(text.rfind(c, last, tag.start()) + 1 for c in ".!?\n"))
-            claim = text[start : tag.start()].rstrip()
+            # A tag standing alone after the sentence's full stop ("... fly helicopters on weekends. /s") denies
+            # that sentence; one that opens a sentence of its own ("Yeah, right now I'm learning dbt") does not.
+            alone = not text[tag.end() :].split("\n", 1)[0].strip(" .!?)")
+            end = len(text[last : tag.start()].rstrip(" .!?" if alone else " ")) + last
+            start = max(last, *(text.rfind(c, last, end) + 1 for c in ".!?\n"))
+            claim = text[start:end].rstrip()
             if claim.strip():
-                out += [text[last:start], f"(not) {claim.replace(',', ' ')}."]  # one statement, denied whole
+                stop = "" if text[tag.end() :].lstrip()[:1] in (".", "!", "?") else "."  # not "..", a dot leader
+                out += [text[last:start], f"(not) {claim.replace(',', ' ')}{stop}"]  # one statement, denied whole
                 last = tag.end()
         return "".join(out) + text[last:]
 
@@ -458,7 +467,7 @@ class SkillExtractor:
                 continue  # "I actually hate dashboards" states a preference, not a skill
             if not neg and self.lexicon.only_opinion(clause):
                 continue
-            unclaimed = _NOT_CLAIMED.search(clause, liking.end()) if liking else None
+            unclaimed = _NOT_CLAIMED.search(clause, liking.end()) if liking else _NOT_CLAIMED_PLAIN.search(clause)
             cue_level: int | None = None
             listed: list[Mention] = []  # bare names so far in this clause: "Python, SQL and Spark daily"
             bare: list[Mention] = []
@@ -512,6 +521,10 @@ class SkillExtractor:
                         fallback.append((phrase, level, evidence, negated or cue_level is not None))
                 if carried is not None or _IN_PARENTHESES.search(segment):
                     cue_level = carried
+                elif not hits and level is not None and level <= 1 and len(_WORD.findall(segment.lower())) > 5:
+                    # "a bit of VBA for the monthly rebate calcs - and SQL": a low level said of something else is
+                    # that thing's; a verb of doing ("I've deployed a dozen models, each in its own Docker image") carries
+                    cue_level = None
             unsure = [m for m in bare if found.get(m.skill_id) is m] if plain else []
         matches = self._semantic([f[0] for f in fallback])
         # Best-scoring phrase first, so a skill takes the evidence that matched it most clearly.

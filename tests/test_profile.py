@@ -105,6 +105,15 @@ def test_level_cues(real_advisor, text, skill, level):
         # A usage verb under a negation is not a level; what others set up is not theirs.
         ("Containers, REST endpoints, CI pipelines: none of these have I built myself", "ci_cd", 0),
         ("Gaps: - Kubernetes, CI/CD (GitHub Actions is set up by others, I haven't written a workflow)", "ci_cd", 0),
+        # A low level said of something that is not a skill stays with it; a verb of doing carries on.
+        ("mostly excel - pivot tables, a bit of VBA for the monthly rebate calcs - and SQL on our ERP database (T-SQL, "
+         "i'm fine with CTEs and window functions)", "sql", 3),
+        ("Over the last three years I've deployed about a dozen models (triage risk, appointment demand) to SageMaker "
+         "real-time endpoints, each in its own Docker image", "docker", 3),
+        # A wish or a ranking is not a claim of what follows it; a plain comparison of use is.
+        ("I'd much rather be the person who makes the LLM stuff work in production than the person making charts", "data_visualisation", 0),
+        ("I'm exploring senior BI roles where measurement and communication matter more than model deployment", "model_serving", 0),
+        ("I use SQL more than Python these days", "python", 3),
     ],
 )
 def test_level_cues_do_not_overreach(real_advisor, text, skill, level):
@@ -247,6 +256,10 @@ def test_a_rhetorical_claim_is_denied_and_units_are_not_sarcasm(real_advisor):
     assert levels(real_advisor, "Power BI expert, me? sure, if clicking the share button on someone else's report counts.")["power_bi"] == 0
     assert levels(real_advisor, "sure, I know Kubernetes, yeah right")["kubernetes"] == 0
     assert levels(real_advisor, "~400 requests/s at peak with FastAPI")["api_development"] > 0
+    # The tag after the sentence's full stop denies that sentence, and only that one.
+    got = levels(real_advisor, "Yes of course I know Kubernetes, I also fly helicopters on weekends. /s\nI use Python daily.")
+    assert got["kubernetes"] == 0 and got["python"] >= 2
+    assert levels(real_advisor, "I know Kubernetes, yeah right. I use Python daily")["python"] >= 2
 
 
 def test_a_line_opened_by_a_gap_label_is_a_gap_list_to_its_end(real_advisor):
