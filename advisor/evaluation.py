@@ -9,19 +9,16 @@ from pathlib import Path
 THRESHOLDS = {
     "retrieval_hit@3": 0.95,
     "retrieval_mrr@10": 0.90,
-    "dev_band_agreement": 0.78,
-    "dev_skill_precision": 0.875,
+    "dev_band_agreement": 0.79,
+    "dev_skill_precision": 0.90,
     "dev_skill_recall": 0.90,
 }
-"""Floors that fail the suite. The issue's targets are 0.9 band agreement, 0.9 skill precision and
-recall and no negation error; these floors are today's measured figures (a ratchet against
-regressions) until the reading of long resumes reaches those targets. The held-out split is
-reported beside the dev split and never tuned on; its figures are not gated."""
-MAX_NEGATION_ERRORS = 2
-"""Dev-split negated skills read as held, today (target: 0); a ratchet like THRESHOLDS. The two
-left are sarcasm without a marker ("Yes of course I know Kubernetes, I also fly helicopters on
-weekends") and "still learning window functions", read as level 1 (the issue: "learning" lowers a
-level, it does not make it absent)."""
+"""Floors that fail the suite. Skill precision and recall are at the issue's target (0.9); band
+agreement's target is 0.9 and its floor is today's measured figure (a ratchet against
+regressions) until the numbers reach it. The held-out split is reported beside the dev split and
+never tuned on; its figures are not gated."""
+MAX_NEGATION_ERRORS = 0
+"""Dev-split negated skills read as held: none (the issue's target)."""
 
 
 def read_jsonl(path: Path) -> list[dict]:
