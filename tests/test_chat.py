@@ -293,6 +293,16 @@ def test_a_certificate_weighed_against_a_portfolio_gets_both_and_how_to_choose(r
     assert "How to choose" in a.text and "The certificate" in a.text and "The portfolio" in a.text
     assert any("portfolio" in h.section.lower() for h in a.citations if h.doc_id == "power_bi")
     assert "https://learn.microsoft.com" in a.text
+    # The verdict comes first, and the rule for choosing keeps to this certificate's path.
+    assert a.text.startswith("**Short answer:") and "Machine Learning Engineer" not in a.text.split("**The certificate")[0]
+
+
+def test_the_certificate_verdict_follows_what_the_person_said_about_the_tool(real_advisor):
+    uses = Chat(real_advisor).say("I build Power BI reports daily at work. is it worth getting the pl-300 or just build a portfolio?")
+    lacks = Chat(real_advisor).say("never used power bi. is PL-300 worth it or should i just build a portfolio instead?")
+    assert uses.text.startswith("**Short answer: the portfolio first.**"), uses.text
+    assert lacks.text.startswith("**Short answer: both"), lacks.text
+    assert "about 60 hours" in lacks.text.split("\n")[0]
 
 
 def test_two_skills_to_order_each_get_their_own_passage(real_advisor):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from advisor.chat.compose import Citations, lead_sentence, paragraphs, passage, readable
+from advisor.chat.compose import Citations, lead_sentence, paragraphs, passage, readable, sentences
 from advisor.chat.context import TurnContext, kinds_asked, paths_of, wants_free
 from advisor.wording import KIND_WORDS, in_sentence, resource_facts
 from knowledge.base import KnowledgeBase
@@ -134,13 +134,18 @@ def answered(kb, hits: list[Hit], cites: Citations, n: int = 2) -> str:
 
 
 def certificate_or_portfolio(kb, ctx: TurnContext, cites: Citations) -> str:
-    """Both options, each with its own passage, after the rule for choosing between them."""
+    """A verdict for this person first (from what they said about the certificate's main skill),
+    then the rule for choosing as it applies to this certificate, then each option with its own
+    passage."""
     choose = next((h for h in ctx.hits if h.doc_id == "degrees_and_credentials"), None)
     cert = next((h for h in ctx.hits if h.kind == "resource"), None)
     show = next((h for h in ctx.hits if "portfolio" in h.section.lower()), None)
     out = []
+    if cert is not None and choose is not None:
+        out.append(_verdict(kb, ctx, cert, cites.cite(choose)))
     if choose is not None:
-        out.append(f"**How to choose.** {_quoted(choose, kb, cites)}")
+        rule = _about_certificate(passage(choose, kb), kb.docs[cert.doc_id].meta.title if cert else "")
+        out.append(f"**How to choose.** {rule} {cites.cite(choose)}")
     if cert is not None:
         m = kb.docs[cert.doc_id].meta
         link = where(kb, cert.doc_id, limit=1)
@@ -149,6 +154,44 @@ def certificate_or_portfolio(kb, ctx: TurnContext, cites: Citations) -> str:
         what = f"a project that shows {in_sentence(_short(_title(kb, show.doc_id)))}" if show.kind == "skill" else "projects that show you can make the move"
         out.append(f"**The portfolio — {what}.** {_quoted(show, kb, cites)}")
     return "\n\n".join(out)
+
+
+def _verdict(kb, ctx: TurnContext, cert: Hit, cite: str) -> str:
+    """What the rule for choosing says for this person: their stated level in the certificate's
+    main skill decides between "the portfolio first" and "both"."""
+    m = kb.docs[cert.doc_id].meta
+    name = re.split(r"[(:,]", m.title)[0].strip()  # "Microsoft PL-300", "Certified Kubernetes Application Developer"
+    skill = next((s for s in m.skills if s in kb.skills), None)
+    said = {s.skill_id: s.level for s in ctx.profile.skills if s.source == "stated"}
+    tool = in_sentence(_short(kb.skills[skill].title)) if skill else "the skill"
+    if skill in said and said[skill] >= 2:
+        return (f"**Short answer: the portfolio first.** You already use {tool}, and a certificate is rarely worth "
+                f"it as a substitute for experience you already have; take {name} as well if the postings you "
+                f"target name it. {cite}")
+    if skill in said:
+        return (f"**Short answer: both, and they help each other.** {tool[:1].upper() + tool[1:]} is new to you, and a "
+                f"certificate is worth its cost when it makes you learn a tool you genuinely lack: {name} "
+                f"(about {m.effort_hours} hours) gives the learning a syllabus, and the portfolio project is the "
+                f"evidence reviewers read. {cite}")
+    return (f"**Short answer: the portfolio carries more weight; {name} is worth it when the postings you target "
+            f"name it, or when you have no other evidence of {tool}.** Tell me how well you know {tool} and I can "
+            f"say which comes first for you. {cite}")
+
+
+_GENERIC = {"certification", "certified", "certificate", "associate", "professional", "data", "analyst", "engineer",
+            "machine", "learning", "exam", "the", "and", "of", "for", "a", "an"}
+
+
+def _about_certificate(rule: str, title: str) -> str:
+    """The rule's first sentence and the sentences that name this certificate ("For the BI path,
+    Microsoft's PL-300 ...", not "For the ML engineering path, cloud certifications ...")."""
+    def words(text: str) -> set[str]:
+        return {w.removesuffix("'s").removesuffix("’s") for w in re.findall(r"[\w'’-]+", text.lower())}
+
+    names = words(title) - _GENERIC
+    parts = sentences(rule)
+    kept = parts[:1] + [p for p in parts[1:] if names & words(p)]
+    return " ".join(kept) if parts else rule
 
 
 def _short(title: str) -> str:
