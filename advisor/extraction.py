@@ -49,7 +49,7 @@ _DOUBLE_NEGATION = re.compile(
     r"\b(?:it'?s |it is )?not (?:that|as if|as though|like) (i|we)(?:'ve| have)? (?:don'?t|do not|haven'?t|have not|never|can'?t|cannot) ", re.I
 )
 """"It's not that I don't know SQL", "it's not as if I've never used Git": a claim, not a lack."""
-_EXCEPTION = re.compile(r"\b(?:beyond|outside(?: of)?|other than|except(?: for)?|apart from|besides|bar)\b|,\s*(?:and\s+|but\s+)?(?:i|we|i'm|we're|i've|we've)\s+(?:just\s+|only\s+|mostly\s+|still\s+|also\s+)?(?:use|used|work|rely|do|have|know|write|wrote|build|built|run|am)\b(?!\s+(?:not|never|no)\b)", re.I)
+_EXCEPTION = re.compile(r"\b(?:beyond|outside(?: of)?|other than|except(?: for)?|apart from|besides|bar)\b|,\s*(?:but\s+)?only\b(?!\s+(?:once|twice|heard|read|seen|watched|know|knew)\b)|,\s*(?:and\s+|but\s+)?(?:i|we|i'm|we're|i've|we've)\s+(?:just\s+|only\s+|mostly\s+|still\s+|also\s+)?(?:use|used|work|rely|do|have|know|write|wrote|build|built|run|am)\b(?!\s+(?:not|never|no)\b)", re.I)
 """Where a negation's reach ends: "no cloud beyond BigQuery" and "never deployed anything outside
 the SAS grid" name what the person does use; so does a new statement after a comma ("neither Tableau nor
 Power BI, we just use Excel charts", "not yet Looker, I have extensive Tableau experience"); "(macros I recorded, not wrote)" ends at its bracket."""
@@ -64,7 +64,7 @@ _PREPOSITION = re.compile(
     r"years?|months?|weeks?|days?|also|mostly|mainly|lots|lot)\b",
     re.I,
 )
-_NEGATED_AFTER = re.compile(r"^(?:\s*/\s*[\w+#.-]+)*[\s:\-–—=?(|]*(?:0(?![.\d])|nil|tbd|tba|todo|to-?do|no|none|never|nope|nada|zero|n/a|couldn'?t|could not|wouldn'?t|would not|not really|not yet|not much|not my (?:area|thing|job|strength)|haven'?t|don'?t|do not|doesn'?t|can'?t|cannot|what(?:'s| is| are) (?:that|those|these|this|it))\b", re.I)
+_NEGATED_AFTER = re.compile(r"^(?:\s*/\s*[\w+#.-]+)*[\s:\-–—=?(|]*(?:0(?![.\d])|nil|tbd|tba|todo|to-?do|no|none|never|nope|nada|zip|zilch|zero|n/a|couldn'?t|could not|wouldn'?t|would not|not really|not yet|not much|not my (?:area|thing|job|strength)|haven'?t|don'?t|do not|doesn'?t|can'?t|cannot|what(?:'s| is| are) (?:that|those|these|this|it))\b", re.I)
 """A negation right after the skill: "kubernetes no", "Kubernetes: never used it", "Python: none"."""
 _DOT_LEADER = re.compile(r"\s*\.{2,}\s*|\s{3,}")
 _ONLY_SUBJECT = re.compile(r"[\s,:;/|()\-–—]*(?:(?:and|or|which|,|on the other hand|though|honestly)\s*)*(?:i|i've|i'd|i'm|i have|i am|we|we've|we have)?\s*(?:honestly|really|just|actually|also|still|literally|genuinely|personally|ever|truly|totally)?\s*", re.I)
@@ -103,7 +103,8 @@ _LACK_OF_IT = re.compile(
 """A clause that only says the person has not used "it" ("but haven't opened it", "never used them")."""
 _RATED = re.compile(r"[\s:\-–—=(|]*(\d+(?:\.\d+)?)\s*(?:/|out of)\s*(5|10)\b")
 _RATED_BEFORE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*/\s*(5|10)\s*$")
-_STARS = re.compile(r"[\s:\-–—=(|]*([★☆]{3,})")
+_STARS = re.compile(r"[\s:\-–—=(|]*([★☆]{3,}|[●○]{3,}|[█░]{3,})")
+_FULL = set("★●█")
 _CROSSED = re.compile(r"[\s:\-–—=(|]*[✗✘❌]")
 _JOINED = set("&'’-²")
 
@@ -262,7 +263,7 @@ class Lexicon:
             quoted=re.compile(r"^\W*" + words(absence.get("quoted")).pattern + r"\s*:", re.I),
             third_parties=re.compile(
                 r"(?:" + words(data.get("third_parties")).pattern
-                + r"|\b(?:our|the|my|their|a|an|two|three|a few|several|other)\s+(?:[\w-]+\s+){0,2}?" + words(data.get("third_party_groups")).pattern + r")"
+                + r"|\b(?:our|the|my|their|a|an|two|three|a few|several|other)\s+(?:[\w'’-]+\s+){0,2}?" + words(data.get("third_party_groups")).pattern + r")"
                 + r"\s+(?:\w+ly\s+|all\s+|who\s+|that\s+|to\s+|at work\s+|here\s+|seems?\s+to\s+|(?:would|will)\s+)*" + words(data.get("third_party_verbs")).pattern, re.I
             ),
             made_by_others=re.compile(
@@ -656,14 +657,14 @@ def _without(text: str, hits: list[tuple[int, int, str]]) -> str:
 
 def _rating(rest: str, before: str = "") -> int | None:
     """A self-rating right after a name, or right before it, as a level: "Docker 1/5" (1), "SQL 8/10"
-    (3), "Python ★★★★☆" (3), "Power BI ✗" (0), "0/5 docker" (0). Out of 5 or 10, scaled to the 0-4
+    (3), "Python ★★★★☆" or "●●●●○" (3), "SQL ██████░░░░" (2), "Power BI ✗" (0), "0/5 docker" (0). Out of 5 or 10, scaled to the 0-4
     levels and rounded."""
     if (m := _RATED.match(rest)) or (m := _RATED_BEFORE.search(before)):
         score, scale = float(m.group(1)), float(m.group(2))
         return round(4 * min(score, scale) / scale) if scale else None
     if m := _STARS.match(rest):
         stars = m.group(1)
-        return round(4 * stars.count("★") / len(stars))
+        return round(4 * sum(c in _FULL for c in stars) / len(stars))
     return 0 if _CROSSED.match(rest) else None
 
 

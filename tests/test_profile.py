@@ -462,6 +462,10 @@ def test_a_doctorate_in_a_field_is_expert_level_in_it(real_advisor):
         ("Python ★★★★★ | Docker ★☆☆☆☆", "python", 4),
         ("Tableau ✓  Power BI ✗", "power_bi", 0),
         ("Kubernetes 0/5", "kubernetes", 0),
+        ("PyTorch ●●●●○\nONNX / quantization ○○○○○", "pytorch", 3),
+        ("PyTorch ●●●●○\nONNX / quantization ○○○○○", "model_optimisation", 0),
+        ("Excel ████████░░\nR ░░░░░░░░░░ (never used)", "excel", 3),
+        ("Experience w/ GCP: BigQuery, Cloud Run. Azure: zip.", "azure", 0),
     ],
 )
 def test_a_self_rating_after_a_name_is_its_level(real_advisor, text, skill, level):
