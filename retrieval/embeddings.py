@@ -101,14 +101,16 @@ def load_torch_embedder(source: Path) -> Embeddings:
 
 
 class _Preload:
-    """``make()`` running in a daemon thread; :meth:`result` waits for it and returns its value
-    (or raises its error)."""
+    """``make()`` running in a thread; :meth:`result` waits for it and returns its value (or
+    raises its error). Not a daemon: a command that fails at once (a resume file that is not
+    there) exits after the 0.3 s load ends, since a process that exits while ONNX Runtime builds
+    its session in a daemon thread aborts ("terminate called without an active exception")."""
 
     def __init__(self, make: Callable[[], Embeddings]):
         self._make = make
         self._value: Embeddings | None = None
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="embedder-load", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="embedder-load")
         self._thread.start()
 
     def _run(self) -> None:
