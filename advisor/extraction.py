@@ -688,6 +688,9 @@ def _negation_reach(clause: str, neg: re.Match | None, annotates: Callable[[str]
     return end.start() if end else len(clause)
 
 
+_RELATIVE = re.compile(r"\b(?:models?|servers?|jobs?|tables?|reports?|dashboards?|pipelines?|services?|things?|ones?|queries|files?|data|tools?|workloads?|features?)\s+(?:that|which)\s+$", re.I)
+
+
 def _clause_negation(clause: str, names_end: Callable[[str], bool]) -> re.Match | None:
     """The first negation that covers what follows it. One right after "Name:" or "Name -"
     ("Version control: none - our SAS programs...") speaks of that name only (``_NEGATED_AFTER``);
@@ -695,6 +698,8 @@ def _clause_negation(clause: str, names_end: Callable[[str], bool]) -> re.Match 
     ``names_end(text)`` says whether ``text`` ends with a skill's name."""
     for m in _NEGATION.finditer(clause):
         before = clause[max(0, m.start() - 120) : m.start()]  # what ends there: linear over a long table
+        if _RELATIVE.search(before):
+            continue  # "the model servers that don't fit Vertex (Triton ...)": says what the things are, not a lack
         label = re.search(r"\w[)\s]*[:\-–—?(]\s*$", before)
         if not label or _GAP_LABEL.search(before) or not names_end(before[: label.start() + 1].rstrip(" )")):
             return m

@@ -114,6 +114,8 @@ def test_level_cues(real_advisor, text, skill, level):
         ("I'd much rather be the person who makes the LLM stuff work in production than the person making charts", "data_visualisation", 0),
         ("I'm exploring senior BI roles where measurement and communication matter more than model deployment", "model_serving", 0),
         ("I use SQL more than Python these days", "python", 3),
+        # A negation inside a relative clause says what the things are, not what the person lacks.
+        ("- GKE cluster for the custom model servers that don't fit Vertex (Triton for two large models)", "model_serving", 2),
     ],
 )
 def test_level_cues_do_not_overreach(real_advisor, text, skill, level):
