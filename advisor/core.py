@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from functools import partial
 
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -34,6 +35,7 @@ from retrieval.hit import Hit
 from retrieval.hybrid import HybridRetriever
 from retrieval.index import IndexReport, VectorIndex
 from retrieval.lock import hold_writer_lock
+from retrieval.snapshot import SnapshotFiles
 
 
 MIN_STATED_SKILLS = 3
@@ -60,18 +62,21 @@ class Advisor:
         self.embedder = embedder
         self.store = KnowledgeStore(settings.knowledge_dir, settings.data_dir, on_change=self.refresh)
         embedded = not settings.chroma_url
+        chroma = partial(open_chroma, settings.chroma_dir, settings.chroma_url, settings.chroma_headers, settings.chroma_timeout_s)
         self.index = VectorIndex(
-            open_chroma(settings.chroma_dir, settings.chroma_url, settings.chroma_headers, settings.chroma_timeout_s),
+            chroma if embedded else chroma(),  # embedded: opened only if the vector snapshot cannot answer
             settings.collection,
             embedder,
             model_name=settings.embedding_model,
             chunk_chars=settings.chunk_chars,
             before_write=(lambda: hold_writer_lock(settings.chroma_dir)) if embedded else None,
+            snapshot=SnapshotFiles(settings.chroma_dir, settings.collection) if embedded else None,
         )
         self._write_lock = threading.Lock()
         self.kb: KnowledgeBase = self.store.load()
         self.last_report: IndexReport = self.index.sync(self.kb.docs.values(), rebuild=rebuild, progress=progress)
-        self.repairs: list[str] = self.index.verify()
+        # Exact search over the snapshot has no HNSW segment to check; `reskill index --repair` checks Chroma.
+        self.repairs: list[str] = [] if self.index.serves_snapshot else self.index.verify()
         if self.repairs:  # damage a sync cannot see: rebuild from the Markdown, the source of truth
             self.last_report = self.index.sync(self.kb.docs.values(), rebuild=True, progress=progress)
         self.external = self._external() if settings.include_external else None

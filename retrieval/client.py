@@ -1,4 +1,8 @@
-"""Opening Chroma: the embedded store by default, a Chroma server when a URL is given."""
+"""Opening Chroma: the embedded store by default, a Chroma server when a URL is given.
+
+chromadb and httpx are imported when a client is opened, not with this module: a start served
+from the vector snapshot (retrieval/snapshot.py) opens none.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +10,15 @@ import threading
 from pathlib import Path
 from urllib.parse import urlparse
 
-import chromadb
-import httpx
-from chromadb.config import Settings as ChromaSettings
-
-
 DEFAULT_TIMEOUT_S = 5.0
 
 
 def open_chroma(path: Path, url: str | None = None, headers: dict[str, str] | None = None, timeout_s: float = DEFAULT_TIMEOUT_S):
     """``timeout_s`` bounds every call to a Chroma server (connect, send, wait for the answer):
     a frozen server then fails like a dead one, with ``httpx.TimeoutException``."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
     config = ChromaSettings(anonymized_telemetry=False)
     if url:
         u = urlparse(url)
@@ -48,6 +50,8 @@ def _bounded(connect, timeout_s: float):
     finish in time the caller gets the same error as for a dead server, and the abandoned attempt
     ends by itself when the server answers or the process exits.
     """
+    import httpx
+
     from retrieval.index import IndexUnavailable
 
     result: dict = {}
@@ -82,6 +86,8 @@ def set_timeout(client, seconds: float) -> None:
     for the same server share one session, so this applies to all of them. A no-op for the
     embedded store, which makes no HTTP calls.
     """
+    import httpx
+
     session = getattr(getattr(client, "_server", None), "_session", None)
     if isinstance(session, httpx.Client):
         session.timeout = httpx.Timeout(seconds)

@@ -6,6 +6,10 @@ its expected chunk ids are stored, all with the current hash. Anything else (new
 edited, half-written by a crashed run, left over after a delete) is rewritten or
 removed by :meth:`VectorIndex.sync`. No separate state file can drift from it.
 
+The embedded store also keeps a read-only copy of what the collection holds, saved after every
+write (:mod:`retrieval.snapshot`): a process that starts with the documents in step with it
+searches that copy and opens Chroma only when it has to write.
+
 Chroma is used through its own client API rather than langchain-chroma's wrapper:
 we store the passage text but embed it with its title and section, and reuse one
 query vector for several calls, neither of which the wrapper exposes publicly.
@@ -20,15 +24,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import httpx
-from chromadb.errors import NotFoundError
-
 from knowledge.document import Document
 from retrieval.chunking import Chunk, chunk_document, embedding_text
 from retrieval.embeddings import embedding_stamp
 
 if TYPE_CHECKING:  # annotations only: importing langchain_core costs 0.1-0.15 s at each start
     from langchain_core.embeddings import Embeddings
+
+    from retrieval.snapshot import Snapshot, SnapshotFiles
+# chromadb and httpx (0.5 s of imports) are imported where Chroma is called: a start served from
+# the vector snapshot never calls it.
 
 BATCH = 64
 FULL_READ_FRESH_S = 2.0
@@ -73,10 +78,32 @@ class IndexUnavailable(RuntimeError):
     """The Chroma server cannot be reached; the request should fail fast and be retried later."""
 
 
+def _unreachable(exc: Exception) -> IndexUnavailable | None:
+    """:class:`IndexUnavailable` for an error that means the Chroma server did not answer."""
+    import httpx
+
+    if not isinstance(exc, (httpx.TransportError, ConnectionError)):
+        return None
+    why = f"{type(exc).__name__}: no answer in time" if isinstance(exc, httpx.TimeoutException) else type(exc).__name__
+    return IndexUnavailable(f"the Chroma server is not reachable ({why}); retry when it is back")
+
+
+def doc_manifest(chunks: Iterable[tuple[str, dict]]) -> dict[str, dict]:
+    """Per document, the ids and content hashes of its stored chunks: what a sync plans against."""
+    by_doc: dict[str, dict] = defaultdict(lambda: {"ids": set(), "hashes": set()})
+    for cid, md in chunks:
+        entry = by_doc[md.get("doc_id", "?")]
+        entry["ids"].add(cid)
+        entry["hashes"].add(md.get("doc_hash"))
+    return by_doc
+
+
 def needs_full_build(client, collection: str, stamp: dict[str, str]) -> str | None:
     """Why every chunk must be embedded before vector search can answer (None: the collection
     holds vectors of this embedder, so a sync embeds at most what changed). Reads only the
     collection's count and metadata; creates nothing."""
+    from chromadb.errors import NotFoundError
+
     try:
         found = client.get_collection(collection)
     except NotFoundError:
@@ -103,8 +130,12 @@ class VectorIndex:
         model_name: str,
         chunk_chars: int = 1200,
         before_write: Callable[[], None] | None = None,
+        snapshot: SnapshotFiles | None = None,
     ):
-        self.client = client
+        """``client`` is a Chroma client, or a function that opens one when Chroma is first needed
+        (with ``snapshot``, a start served from the snapshot never calls it)."""
+        self._client, self._open_client = (None, client) if callable(client) else (client, None)
+        self._collection = None
         self.collection_name = collection
         self.embedder = embedder
         self.model_name = model_name
@@ -123,7 +154,39 @@ class VectorIndex:
         Markdown, so a stale mirror costs redundant work, never a missed edit."""
         self._full_read: tuple[dict[str, StoredChunk], float] | None = None
         """The mirror a full read of the collection made, and when (``time.monotonic()``)."""
-        self.collection = self._open()
+        self.snapshot = snapshot
+        """Where the embedded store's vector snapshot is saved after each write (None: server mode)."""
+        self._vectors: dict = {}
+        """The vector of every mirrored chunk (with ``snapshot`` only), for saving the snapshot."""
+        self._served: Snapshot | None = None
+        """The snapshot this process searches instead of Chroma, until it first writes."""
+        self._seen_generation: str | None = None
+        """The snapshot record last seen on disk (None: none), see ``SnapshotFiles.save``."""
+        self._snapshot_saved = False
+        """The snapshot on disk is a copy of the mirror (this process saved it or serves it)."""
+        if snapshot is None:
+            self._collection = self._open()
+
+    @property
+    def client(self):
+        if self._client is None:
+            self._client = self._open_client()
+        return self._client
+
+    @property
+    def collection(self):
+        if self._collection is None:
+            self._collection = self._open()
+        return self._collection
+
+    @collection.setter
+    def collection(self, value) -> None:
+        self._collection = value
+
+    @property
+    def serves_snapshot(self) -> bool:
+        """Searches answer from the vector snapshot; Chroma has not been opened."""
+        return self._served is not None
 
     def chunks_of(self, doc: Document) -> list[Chunk]:
         """``chunk_document`` remembered by document version: a sync plans over every document."""
@@ -142,23 +205,30 @@ class VectorIndex:
                 metadata=dict(self.stamp),
                 configuration={"hnsw": {"space": "cosine"}},
             )
-        except (httpx.TransportError, ConnectionError) as exc:
-            why = f"{type(exc).__name__}: no answer in time" if isinstance(exc, httpx.TimeoutException) else type(exc).__name__
-            raise IndexUnavailable(f"the Chroma server is not reachable ({why}); retry when it is back") from None
+        except Exception as exc:
+            if (unavailable := _unreachable(exc)) is not None:
+                raise unavailable from None
+            raise
 
     def _call(self, method: str, **kwargs):
         """One Chroma call. A collection deleted behind our back is re-created (empty; the
         next sync refills it); an unreachable server becomes :class:`IndexUnavailable`."""
+        from chromadb.errors import NotFoundError
+
         try:
             try:
                 return getattr(self.collection, method)(**kwargs)
             except NotFoundError:
                 self._mirror = None
+                if self.snapshot is not None:  # the snapshot copies a collection that is gone
+                    self.snapshot.invalidate()
+                    self._seen_generation, self._snapshot_saved = None, False
                 self.collection = self._open()
                 return getattr(self.collection, method)(**kwargs)
-        except (httpx.TransportError, ConnectionError) as exc:
-            why = f"{type(exc).__name__}: no answer in time" if isinstance(exc, httpx.TimeoutException) else type(exc).__name__
-            raise IndexUnavailable(f"the Chroma server is not reachable ({why}); retry when it is back") from None
+        except Exception as exc:
+            if (unavailable := _unreachable(exc)) is not None:
+                raise unavailable from None
+            raise
 
     # -- state -------------------------------------------------------------------------------
     def stamp_mismatch(self) -> str | None:
@@ -174,12 +244,19 @@ class VectorIndex:
 
     def stored(self) -> list[StoredChunk]:
         """Every stored chunk (from the mirror when it is trusted, else read in full)."""
+        served = self._served
+        if served is not None:
+            return list(served.chunks)
         return list(self._current().values())
 
     def _read_all(self) -> dict[str, StoredChunk]:
         self._mirror = None
-        got = self._call("get", include=["metadatas", "documents"])
+        include = ["metadatas", "documents"] + (["embeddings"] if self.snapshot is not None else [])
+        got = self._call("get", include=include)
         mirror = {i: StoredChunk(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"])}
+        if self.snapshot is not None:
+            self._vectors = dict(zip(got["ids"], got["embeddings"]))
+            self._snapshot_saved = False
         self._mirror = mirror
         self._full_read = (mirror, time.monotonic())
         return mirror
@@ -192,12 +269,7 @@ class VectorIndex:
 
     @staticmethod
     def _by_doc(chunks: Iterable[tuple[str, dict]]) -> dict[str, dict]:
-        by_doc: dict[str, dict] = defaultdict(lambda: {"ids": set(), "hashes": set()})
-        for cid, md in chunks:
-            entry = by_doc[md.get("doc_id", "?")]
-            entry["ids"].add(cid)
-            entry["hashes"].add(md.get("doc_hash"))
-        return by_doc
+        return doc_manifest(chunks)
 
     def _stored_by_doc(self) -> dict[str, dict]:
         """The manifest as the collection holds it now (a full read of the metadata)."""
@@ -222,7 +294,12 @@ class VectorIndex:
         """Document ids whose stored chunks do not match the documents (empty when in step).
         A full read (this is the check that the mirror is not trusted to answer), unless one was
         made less than ``FULL_READ_FRESH_S`` ago, e.g. by the sync at start-up just before the
-        first /readyz, and the collection's count still agrees with it."""
+        first /readyz, and the collection's count still agrees with it. While this process serves
+        the vector snapshot, the snapshot is what is compared."""
+        served = self._served
+        if served is not None:
+            plan = self._plan(list(docs), served.manifest)
+            return sorted(plan["write"] | plan["remove"])
         stored = self._recent_full_read()
         if stored is None:
             stored = self._stored_by_doc()
@@ -247,7 +324,9 @@ class VectorIndex:
 
     def verify(self, sample: int = 3) -> list[str]:
         """Problems a sync cannot see: vector search must find stored chunks by their own
-        embeddings (it does not after, e.g., a lost or corrupted HNSW segment)."""
+        embeddings (it does not after, e.g., a lost or corrupted HNSW segment). Checks Chroma,
+        so a process serving the vector snapshot searches Chroma from then on."""
+        self._leave_snapshot()
         got = self._call("get", limit=sample, include=["embeddings"])
         problems = []
         for cid, vector in zip(got["ids"], got["embeddings"]):
@@ -269,9 +348,17 @@ class VectorIndex:
         progress: Callable[[int, int], None] | None = None,
         batch_size: int = BATCH,
     ) -> IndexReport:
-        """Make the collection hold exactly the chunks of ``docs``; embed only what changed."""
+        """Make the collection hold exactly the chunks of ``docs``; embed only what changed.
+
+        With a vector snapshot: if Chroma has not been opened yet and the snapshot on disk holds
+        exactly the chunks of ``docs`` (the same plan as against the collection), searches answer
+        from it and nothing is opened. Else the collection is synced as usual, the snapshot removed
+        before any write and saved again after it (or saved if none was on disk)."""
         start = time.perf_counter()
         docs = list(docs)
+        if not rebuild and self._serve_snapshot(docs):
+            return IndexReport(unchanged=len(docs), chunks=len(self._served), seconds=time.perf_counter() - start)
+        self._leave_snapshot()
         why = self.stamp_mismatch()
         rebuild = rebuild or why is not None
         if why and not self._call("count"):
@@ -281,16 +368,58 @@ class VectorIndex:
         mirror = self._current()
         plan = self._plan(docs, self._by_doc((c.id, c.metadata) for c in mirror.values()))
         if not (rebuild or plan["write"] or plan["remove"]):
+            if not self._snapshot_saved:
+                self._save_snapshot(mirror)
             return IndexReport(unchanged=len(docs), chunks=len(mirror), seconds=time.perf_counter() - start)
         if self.before_write:
             self.before_write()
+        if self.snapshot is not None:  # before the first change: a crash from here on leaves no snapshot
+            self.snapshot.invalidate()
+            self._seen_generation, self._snapshot_saved = None, False
         try:
             report = self._write(docs, plan, mirror, rebuild, progress, batch_size, start)
             report.rebuilt_because = why
-            return report
         except BaseException:
             self._mirror = None  # a call failed or timed out: what the collection holds is not known
             raise
+        self._save_snapshot(self._mirror)
+        return report
+
+    # -- the vector snapshot -------------------------------------------------------------------
+    def _serve_snapshot(self, docs: list[Document]) -> bool:
+        """Search the snapshot instead of Chroma: true while this process has not opened Chroma and
+        the snapshot on disk (made with this embedder, whole) holds exactly the chunks of ``docs``."""
+        if self.snapshot is None or (self._served is None and self._collection is not None):
+            return False
+        if self._served is None:
+            self._seen_generation = self.snapshot.generation()
+            found = self.snapshot.load(self.stamp)
+            if found is None:
+                return False
+            self._served, self._snapshot_saved = found, True
+        plan = self._plan(docs, self._served.manifest)
+        return not (plan["write"] or plan["remove"])
+
+    def _leave_snapshot(self) -> None:
+        """Search Chroma from now on. The snapshot is a copy of the collection's last write, so it
+        becomes the mirror (trusted, as any mirror, while the collection's count agrees)."""
+        served, self._served = self._served, None
+        if served is not None and self._mirror is None:
+            self._mirror = {c.id: c for c in served.chunks}
+            self._vectors = {c.id: v for c, v in zip(served.chunks, served.vectors)}
+
+    def _save_snapshot(self, mirror: dict[str, StoredChunk] | None) -> None:
+        """Save the mirror (the collection as this process wrote or read it) as the snapshot. A
+        failure is logged, never raised: the next start then reads Chroma and saves it again."""
+        if self.snapshot is None or mirror is None:
+            return
+        try:
+            saved = self.snapshot.save(mirror.values(), self._vectors, self.stamp, seen=self._seen_generation)
+        except Exception:  # save() removed the old record first: nothing stale is left behind
+            log.exception("saving the vector snapshot failed; the next start reads Chroma")
+            return
+        if saved is not None:
+            self._seen_generation, self._snapshot_saved = saved, True
 
     def _write(self, docs, plan, mirror, rebuild, progress, batch_size, start) -> IndexReport:
         if rebuild:
@@ -298,6 +427,7 @@ class VectorIndex:
             self.client.delete_collection(self.collection_name)
             self.collection = self._open()
             mirror = self._mirror = {}
+            self._vectors = {}
             plan = self._plan(docs, {})
         report = IndexReport()
         to_write: list[Chunk] = []
@@ -320,6 +450,8 @@ class VectorIndex:
                 metadatas=[_replacing(c.metadata, mirror.get(c.id)) for c in batch],
             )
             mirror.update((c.id, StoredChunk(c.id, c.text, c.metadata)) for c in batch)
+            if self.snapshot is not None:
+                self._vectors.update(zip((c.id for c in batch), vectors))
             done += len(batch)
             report.embedded += len(batch)
             if progress:
@@ -338,6 +470,7 @@ class VectorIndex:
             self._call("delete", ids=stale)
             for cid in stale:
                 mirror.pop(cid, None)
+                self._vectors.pop(cid, None)
 
         report.chunks = len(mirror)
         report.seconds = time.perf_counter() - start
@@ -361,6 +494,9 @@ class VectorIndex:
 
     # -- reading -----------------------------------------------------------------------------
     def query(self, vector: list[float], k: int, where: dict | None = None) -> list[tuple[StoredChunk, float]]:
+        served = self._served
+        if served is not None:
+            return served.query(vector, k, where)
         res = self._call("query",
             query_embeddings=[vector], n_results=k, where=where or None, include=["metadatas", "documents", "distances"]
         )
@@ -372,11 +508,15 @@ class VectorIndex:
     def query_ids(self, vector: list[float], k: int, where: dict | None = None) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity), best first: for a caller that holds the chunks' text and
         metadata already. Reading 40 documents back cost 6.5 ms a query; the ids alone 1.5 ms."""
+        served = self._served
+        if served is not None:
+            return served.query_ids(vector, k, where)
         res = self._call("query", query_embeddings=[vector], n_results=k, where=where or None, include=["distances"])
         return [(cid, 1.0 - dist) for cid, dist in zip(res["ids"][0], res["distances"][0])]
 
     def count(self) -> int:
-        return self._call("count")
+        served = self._served
+        return len(served) if served is not None else self._call("count")
 
 
 def _replacing(metadata: dict, old: StoredChunk | None) -> dict:

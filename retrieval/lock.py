@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from filelock import FileLock, Timeout
@@ -43,3 +45,27 @@ def hold_writer_lock(store_dir: Path) -> None:
             ) from None
         owner.write_text(str(os.getpid()))
         _HELD[key] = lock
+
+
+@contextmanager
+def writer_lock_if_free(store_dir: Path) -> Iterator[bool]:
+    """The writer lock of an embedded store for the length of the block, if no other process holds
+    it: yields True (and releases it after, unless this process holds it for good), or False at
+    once. For a small write by a process that is otherwise only a reader (the vector snapshot),
+    so that it does not become the store's writer until it exits."""
+    key = str(Path(store_dir).resolve())
+    with _GUARD:  # held for the block: a thread of this process taking the lock for good waits
+        if key in _HELD:
+            yield True
+            return
+        Path(key).mkdir(parents=True, exist_ok=True)
+        lock = FileLock(os.path.join(key, "writer.lock"), timeout=0)
+        try:
+            lock.acquire()
+        except Timeout:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            lock.release()
