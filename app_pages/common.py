@@ -118,11 +118,15 @@ def _startup(settings_json: str) -> IndexBuild | None:
     from retrieval.client import open_chroma
     from retrieval.embeddings import embedding_stamp
     from retrieval.index import needs_full_build
+    from retrieval.snapshot import SnapshotFiles
 
     embedder = _embedder(settings.embedding_model, settings.embedding_backend, str(settings.model_cache_dir))
     forget_preload(model[0], backend=model[1], cache_dir=model[2])
+    stamp = embedding_stamp(embedder, settings.embedding_model)
+    if not settings.chroma_url and SnapshotFiles(settings.chroma_dir, settings.collection).holds(stamp):
+        return None  # an index build of this embedder finished (its vector snapshot says so): no Chroma opened
     client = open_chroma(settings.chroma_dir, settings.chroma_url, settings.chroma_headers, settings.chroma_timeout_s)
-    why = needs_full_build(client, settings.collection, embedding_stamp(embedder, settings.embedding_model))
+    why = needs_full_build(client, settings.collection, stamp)
     if not why:
         return None
     build = IndexBuild(settings, embedder, why, start=False)

@@ -287,7 +287,7 @@ def _loaded(code: str, env: dict) -> tuple[list[str], str]:
     return json.loads(line.removeprefix("LOADED=")), proc.stdout
 
 
-def test_reskill_ask_and_serve_on_a_warm_data_dir_do_not_import_chromadb(settings, kb_dir):
+def test_reskill_ask_serve_and_the_app_on_a_warm_data_dir_do_not_import_chromadb(settings, kb_dir):
     env = {**os.environ, "RESKILL_DATA_DIR": str(settings.data_dir), "RESKILL_KNOWLEDGE_DIR": str(kb_dir)}
     ask = "from advisor.cli import main\nmain(['ask', 'Where is the official Docker getting-started guide?'])"
     first, _ = _loaded(ask, env)  # a fresh data dir: the index is built in Chroma, the snapshot saved
@@ -313,6 +313,18 @@ def test_reskill_ask_and_serve_on_a_warm_data_dir_do_not_import_chromadb(setting
         env,
     )
     assert serve == [], serve
+
+    app, _ = _loaded(
+        """
+        from streamlit.testing.v1 import AppTest
+        at = AppTest.from_file("app.py", default_timeout=240).run()
+        assert not at.exception, at.exception
+        at.chat_input[0].set_value("Where is the official Docker getting-started guide?").run()
+        assert not at.exception and "Docker" in at.chat_message[-1].markdown[0].value, at.exception
+        """,
+        env,
+    )
+    assert app == [], app
 
     path = kb_dir / "skills" / "docker.md"
     path.write_text(path.read_text() + "\n## Zeppelins\nZeppelin fleets ship the containers.\n")
