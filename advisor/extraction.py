@@ -494,7 +494,7 @@ class SkillExtractor:
                                or (again is not None and again.start() <= at + offset)
                                or bool(_NEGATED_AFTER.search(clause[at + end : at + end + 80]))
                                or (cue_level is None and self._negated_later(clause, at + end)))
-                    if not negated and (self.lexicon.theirs(clause, at + offset) or self.lexicon.made_by_others.match(clause, at + end)):
+                    if not negated and (self.lexicon.theirs(clause, at + offset) or self.lexicon.made_by_others.match(clause, at + end) or _done_by_others(clause, at + end)):
                         continue
                     rated = None if negated else _rating(clause[at + end : at + end + 80], segment[max(0, offset - 20) : offset])
                     lvl = 0 if negated else rated if rated is not None else (2 if cue_level is None else cue_level)
@@ -515,7 +515,7 @@ class SkillExtractor:
                 if not hits and not liking and len(segment.split()) >= 2 and not _ROLE_MENTION.search(segment):
                     negated = (in_gap_list or (neg is not None and neg.start() <= at + len(segment) and at < reach)
                                or (cue_level is None and self._negated_later(clause, at)))
-                    if not negated and self.lexicon.theirs(clause, at + len(segment)):
+                    if not negated and (self.lexicon.theirs(clause, at + len(segment)) or _done_by_others(segment, 0)):
                         continue
                     level = 0 if negated else (2 if cue_level is None else cue_level)
                     for phrase in _phrases(segment):
@@ -668,6 +668,11 @@ def _rating(rest: str, before: str = "") -> int | None:
     return 0 if _CROSSED.match(rest) else None
 
 
+def _done_by_others(clause: str, end: int) -> bool:
+    m = _DONE_BY_OTHERS.match(clause, end)
+    return m is not None and not _SELF.search(clause, end, m.end())
+
+
 def _joined(text: str, start: int, end: int) -> bool:
     """A one-letter name with one of ``_JOINED`` right before or after it is part of another word:
     "R&D", "R-squared", "R²" do not name the language R."""
@@ -688,6 +693,14 @@ def _negation_reach(clause: str, neg: re.Match | None, annotates: Callable[[str]
     return end.start() if end else len(clause)
 
 
+_DONE_BY_OTHERS = re.compile(
+    r"(?:(?!\b(?:be|like)\b)[^.;!?]){0,40}?\b(?:is\s+|are\s+|was\s+|were\s+|been\s+)?(?:\w+ly\s+)?(?:built|run|owned|handled|maintained|managed|set up|shipped|rolled out|operated|written|configured|deployed|designed|done)"
+    r"(?:\s+and\s+(?:is\s+|are\s+|was\s+)?(?:\w+ly\s+)?\w+(?:\s+up)?)?(?:\s+(?:\w+ly|all|mostly))?\s+by\s+(?!me\b|myself\b|hand\b|us\b)",
+    re.I,
+)
+"""After a name, the deed done by someone else: "Kafka ingestion built and run by the streaming team",
+"CI/CD pipeline was set up and is maintained entirely by the platform team"; not "built by me", nor
+"I write Python like it's going to be maintained by someone else"."""
 _RELATIVE = re.compile(r"\b(?:models?|servers?|jobs?|tables?|reports?|dashboards?|pipelines?|services?|things?|ones?|queries|files?|data|tools?|workloads?|features?)\s+(?:that|which)\s+$", re.I)
 
 
