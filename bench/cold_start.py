@@ -210,11 +210,12 @@ def browser_figures(env: dict, base: dict, line, floor_now, warm: bool = True, f
         line("fresh: `streamlit run app.py`, browser: full chat (index and reader built)", full, fl)
 
 
-def before_after(before: Path, base: dict, line, rounds: int, shared: Path | None = None) -> None:
+def before_after(before: Path, base: dict, line, floor_now, rounds: int, shared: Path | None = None) -> None:
     """`reskill ask` and `reskill serve` to /readyz with the code in ``before`` (a tree of an older
     commit: `git archive <commit> | tar -x -C DIR`) and with this tree, alternating, each on its own
     warm data dir (the same embedder export), so both see the same load. With ``shared`` (an
-    indexed data dir), both use it and the knowledge base the environment names (no index built)."""
+    indexed data dir), both use it and the knowledge base the environment names (no index built).
+    The floor is measured before each round, beside both figures."""
     models = str(base.get("RESKILL_MODEL_CACHE_DIR") or ROOT / ".reskill" / "models")
     sides = {}
     for name, tree in (("before", before), ("after", ROOT)):
@@ -227,18 +228,23 @@ def before_after(before: Path, base: dict, line, rounds: int, shared: Path | Non
             timed_run([sys.executable, "-m", "advisor.cli", "index"], env, cwd=tree)  # build, and warm the caches
         timed_run([sys.executable, "-m", "advisor.cli", "ask", QUESTION], env, cwd=tree)
     took: dict[tuple[str, str], list[float]] = {}
+    floors: list[float] = []
     for n in range(rounds):
+        floors.append(fl := floor_now())
         for name, (tree, env) in sides.items():
             t, rss = timed_run([sys.executable, "-m", "advisor.cli", "ask", QUESTION], env, cwd=tree)
             took.setdefault((name, "ask"), []).append(t)
-            line(f"{name}: warm `reskill ask` (round {n + 1})", t, None, f"  peak RSS {rss:.2f} GB")
+            line(f"{name}: warm `reskill ask` (round {n + 1})", t, fl, f"  peak RSS {rss:.2f} GB")
     for n in range(rounds):
+        floors.append(fl := floor_now())
         for name, (tree, env) in sides.items():
             ready, _, _ = serve(env, warm_chats=0, cwd=tree, cmd=[sys.executable, "-m", "advisor.cli"])
             took.setdefault((name, "serve"), []).append(ready)
-            line(f"{name}: warm `reskill serve` to /readyz 200 (round {n + 1})", ready)
+            line(f"{name}: warm `reskill serve` to /readyz 200 (round {n + 1})", ready, fl)
+    median_floor = sorted(floors)[len(floors) // 2]
     for (name, face), times in took.items():
-        line(f"{name}: median of {rounds}, `reskill {face}`", sorted(times)[len(times) // 2])
+        line(f"{name}: median of {rounds}, `reskill {face}`", sorted(times)[len(times) // 2], median_floor)
+    line(f"median floor of the {len(floors)} rounds", median_floor)
 
 
 def only(face: str, env: dict, line, floor_now, rounds: int) -> None:
@@ -290,7 +296,7 @@ def main() -> None:
     line("floor = import chromadb + embedder load + one query", f["chromadb"] + f["embedder"] + f["query"])
     print("# each figure below is followed by its ratio to a floor measured just before it")
     if args.before:
-        before_after(args.before.resolve(), base, line, args.rounds, args.data_dir.resolve() if args.data_dir else None)
+        before_after(args.before.resolve(), base, line, floor_now, args.rounds, args.data_dir.resolve() if args.data_dir else None)
         line("floor, again", floor_now())
         return
 
