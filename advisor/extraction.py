@@ -49,7 +49,7 @@ _DOUBLE_NEGATION = re.compile(
     r"\b(?:it'?s |it is )?not (?:that|as if|as though|like) (i|we)(?:'ve| have)? (?:don'?t|do not|haven'?t|have not|never|can'?t|cannot) ", re.I
 )
 """"It's not that I don't know SQL", "it's not as if I've never used Git": a claim, not a lack."""
-_EXCEPTION = re.compile(r"\b(?:beyond|outside(?: of)?|other than|except(?: for)?|apart from|besides|bar)\b|,\s*(?:but\s+)?only\b(?!\s+(?:once|twice|heard|read|seen|watched|know|knew)\b)|,\s*(?:and\s+|but\s+)?(?:i|we|i'm|we're|i've|we've)\s+(?:just\s+|only\s+|mostly\s+|still\s+|also\s+)?(?:use|used|work|rely|do|have|know|write|wrote|build|built|run|am)\b(?!\s+(?:not|never|no)\b)", re.I)
+_EXCEPTION = re.compile(r"\b(?:beyond|outside(?: of)?|other than|except(?: for)?|apart from|besides|bar)\b|,\s*(?:but\s+)?only\b(?!\s+(?:once|twice|heard|read|seen|watched|know|knew)\b)|,\s*(?:and\s+|but\s+)?(?:i|we|i'm|we're|i've|we've)\s+(?:just\s+|only\s+|mostly\s+|still\s+|also\s+)?(?:use|used|work|rely|do|have|know|write|wrote|build|built|run|am|update|maintain|make|made|create|created|pull|own|manage|lead|led|spend|spent)\b(?!\s+(?:not|never|no)\b)", re.I)
 """Where a negation's reach ends: "no cloud beyond BigQuery" and "never deployed anything outside
 the SAS grid" name what the person does use; so does a new statement after a comma ("neither Tableau nor
 Power BI, we just use Excel charts", "not yet Looker, I have extensive Tableau experience"); "(macros I recorded, not wrote)" ends at its bracket."""
@@ -494,7 +494,7 @@ class SkillExtractor:
                                or (again is not None and again.start() <= at + offset)
                                or bool(_NEGATED_AFTER.search(clause[at + end : at + end + 80]))
                                or (cue_level is None and self._negated_later(clause, at + end)))
-                    if not negated and (self.lexicon.theirs(clause, at + offset) or self.lexicon.made_by_others.match(clause, at + end) or _done_by_others(clause, at + end)):
+                    if not negated and (self.lexicon.theirs(clause, at + offset) or self.lexicon.made_by_others.match(clause, at + end)):
                         continue
                     rated = None if negated else _rating(clause[at + end : at + end + 80], segment[max(0, offset - 20) : offset])
                     lvl = 0 if negated else rated if rated is not None else (2 if cue_level is None else cue_level)
@@ -515,7 +515,9 @@ class SkillExtractor:
                 if not hits and not liking and len(segment.split()) >= 2 and not _ROLE_MENTION.search(segment):
                     negated = (in_gap_list or (neg is not None and neg.start() <= at + len(segment) and at < reach)
                                or (cue_level is None and self._negated_later(clause, at)))
-                    if not negated and (self.lexicon.theirs(clause, at + len(segment)) or _done_by_others(segment, 0)):
+                    if _done_by_others(segment, 0):
+                        continue  # "originally built by the data team" names no skill, and is no lack of one
+                    if not negated and self.lexicon.theirs(clause, at + len(segment)):
                         continue
                     level = 0 if negated else (2 if cue_level is None else cue_level)
                     for phrase in _phrases(segment):
@@ -557,7 +559,7 @@ class SkillExtractor:
             if m is None:
                 continue
             between = rest[: m.start()]
-            if self.lexicon.usage.search(between) or self.lexicon.level(between) is not None:
+            if self.lexicon.usage.search(between) or self.lexicon.level(between) is not None or _NEW_SUBJECT.search(rest, 0, m.end()):
                 continue
             if plain_negation:
                 # only right after the names: "Docker I've never used", "X and Y, which I've never done"
@@ -694,13 +696,16 @@ def _negation_reach(clause: str, neg: re.Match | None, annotates: Callable[[str]
 
 
 _DONE_BY_OTHERS = re.compile(
-    r"(?:(?!\b(?:be|like)\b)[^.;!?]){0,40}?\b(?:is\s+|are\s+|was\s+|were\s+|been\s+)?(?:\w+ly\s+)?(?:built|run|owned|handled|maintained|managed|set up|shipped|rolled out|operated|written|configured|deployed|designed|done)"
+    r"(?:\s+(?!(?:be|like|i|we|and|or|but)\b)[\w/-]+){0,2}?\s+(?:is\s+|are\s+|was\s+|were\s+|been\s+)?(?:\w+ly\s+)?(?:built|run|owned|handled|maintained|managed|set up|shipped|rolled out|operated|written|configured|deployed|designed|done)"
     r"(?:\s+and\s+(?:is\s+|are\s+|was\s+)?(?:\w+ly\s+)?\w+(?:\s+up)?)?(?:\s+(?:\w+ly|all|mostly))?\s+by\s+(?!me\b|myself\b|hand\b|us\b)",
     re.I,
 )
-"""After a name, the deed done by someone else: "Kafka ingestion built and run by the streaming team",
-"CI/CD pipeline was set up and is maintained entirely by the platform team"; not "built by me", nor
-"I write Python like it's going to be maintained by someone else"."""
+"""A phrase that is a deed done by someone else ("originally built by the data team") names no skill
+of the person's and says no lack of one, so the meaning fallback does not read it; not "built by me",
+nor "like it's going to be maintained by someone else"."""
+_NEW_SUBJECT = re.compile(r"\b(?:and|then|but|so)\s+(?:i|we)\s+(?!(?:\w+\s+){0,2}(?:never|not|no|nothing|none|neither|don'?t|do not|doesn'?t|can'?t|cannot|haven'?t|have not|didn'?t|did not|wouldn'?t)\b)\w+", re.I)
+"""A new statement of the person's own between a name and a later lack: "SQL queries for the sales
+pack, and I update Power BI reports that someone else built" says nothing against SQL."""
 _RELATIVE = re.compile(r"\b(?:models?|servers?|jobs?|tables?|reports?|dashboards?|pipelines?|services?|things?|ones?|queries|files?|data|tools?|workloads?|features?)\s+(?:that|which)\s+$", re.I)
 
 

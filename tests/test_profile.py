@@ -114,11 +114,12 @@ def test_level_cues(real_advisor, text, skill, level):
         ("I'd much rather be the person who makes the LLM stuff work in production than the person making charts", "data_visualisation", 0),
         ("I'm exploring senior BI roles where measurement and communication matter more than model deployment", "model_serving", 0),
         ("I use SQL more than Python these days", "python", 3),
-        # What someone else built, runs or maintains is theirs; what was built by me is mine.
-        ("- Kafka ingestion built and run by the streaming team (I'm a downstream consumer only)", "stream_processing", 0),
-        ("• CI/CD pipeline was set up and is maintained entirely by the platform team", "ci_cd", 0),
+        # What was built by me is mine; a deed of someone else's is no lack of the person's.
         ("Tableau dashboards designed by me, used by 200 people", "tableau", 2),
         ("I write Python like it's going to be maintained by someone else - type hints, small modules", "python", 3),
+        ("Airflow DAGs that I maintain, originally built by the data team", "data_storytelling", 0),
+        # A later lack does not reach back over a new statement of the person's own.
+        ("sql queries on sql server for the monthly sales pack, and i update power bi reports that someone else built", "sql", 3),
         # A negation inside a relative clause says what the things are, not what the person lacks.
         ("- GKE cluster for the custom model servers that don't fit Vertex (Triton for two large models)", "model_serving", 2),
     ],
