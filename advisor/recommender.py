@@ -295,7 +295,8 @@ class Recommender:
                     start_week=start,
                     end_week=end,
                     core=is_core,
-                    resources=self.resources_for([g.skill_id for g in group], role_id=fit.role_id),
+                    resources=self.resources_for([g.skill_id for g in group], role_id=fit.role_id,
+                                                 levels={g.skill_id: g.current_level for g in group}),
                     project=self._project(group, profile.levels(), [g.skill_id for s in stages for g in s.skills]),
                 )
             )
@@ -323,20 +324,29 @@ class Recommender:
         title = " and ".join(labels)
         return title[:1].upper() + title[1:]
 
-    def resources_for(self, skill_ids: list[str], limit: int = 3, role_id: str | None = None) -> list[str]:
+    def resources_for(self, skill_ids: list[str], limit: int = 3, role_id: str | None = None, levels: dict[str, int] | None = None) -> list[str]:
         """Up to ``limit`` resources for these skills. A resource is eligible only if its ``skills``
         name one of them and, with ``role_id``, its ``roles`` name that path (or no path at all).
-        Picked one at a time: the one teaching most skills not yet covered, then most of the
-        skills, then the most focused (fewest skills beyond these), then the shortest."""
+        Picked one at a time: the one teaching most skills not yet covered, then the one whose level
+        suits where the person starts (``levels``: a beginner's tutorial is no step from SQL at 2, a
+        500-page reference none from 0), then one mainly about these skills, then the most focused,
+        then the shortest. After the first, a resource that teaches nothing new is picked only when
+        these skills are what it is mainly about, at a level that suits the person."""
         wanted = set(skill_ids)
+        levels = levels or {}
         pool = [d for d in self.kb.of_kind("resource") if wanted & set(d.meta.skills) and _on_path(d, role_id)]
         picked, covered = [], set()
         while pool and len(picked) < limit:
             best = min(pool, key=lambda d: (
-                -len(set(d.meta.skills) & (wanted - covered)), -len(set(d.meta.skills) & wanted),
+                -len(set(d.meta.skills) & (wanted - covered)), _level_mismatch(d.meta, wanted, levels),
+                d.meta.skills[0] not in wanted, -len(set(d.meta.skills) & wanted),
                 len(set(d.meta.skills) - wanted), d.meta.effort_hours, d.id,
             ))
             pool.remove(best)
+            if picked and not set(best.meta.skills) & (wanted - covered) and (
+                best.meta.skills[0] not in wanted or _level_mismatch(best.meta, wanted, levels) > 0.5
+            ):
+                continue
             picked.append(best.id)
             covered |= set(best.meta.skills)
         return picked
@@ -379,6 +389,16 @@ class Recommender:
         found |= {self._acronyms[w] for w in re.findall(r"\b([A-Z]{2,})s?\b", text) if w in self._acronyms}
         self._named[text] = found
         return set(found)
+
+
+_RESOURCE_LEVEL = {"beginner": 0, "intermediate": 1, "advanced": 2}
+_SUITS_START = {0: 0.0, 1: 0.5, 2: 1.25, 3: 2.0, 4: 2.0}
+"""The resource level (0 beginner, 1 intermediate, 2 advanced) that suits a person starting at a skill level."""
+
+
+def _level_mismatch(meta, wanted: set[str], levels: dict[str, int]) -> float:
+    start = min(levels.get(s, 0) for s in set(meta.skills) & wanted)
+    return abs(_RESOURCE_LEVEL[meta.level] - _SUITS_START[min(start, 4)])
 
 
 def _idea(section: str) -> str:

@@ -354,3 +354,16 @@ def test_a_group_member_is_costed_by_what_it_adds_to_the_plan():
     before = rec.fit(complete(profile(**levels), REAL), "bi_analyst")
     after = rec.fit(complete(profile(looker=1, **levels), REAL), "bi_analyst")
     assert after.hours_to_ready <= before.hours_to_ready
+
+
+def test_a_stage_names_resources_at_the_level_the_person_starts_from():
+    """SQL at 2 gets the interview-practice platforms, not a beginner's tutorial as filler; SQL at 0
+    starts with a beginner's resource; a resource whose subject is another skill (the DAX book for
+    data modelling) loses to one at the person's level."""
+    rec = Recommender(REAL)
+    working = rec.resources_for(["sql"], levels={"sql": 2}, role_id="bi_analyst")
+    assert working[0] == "practice_sql_interview_platforms" and "practice_sqlbolt_select_star_sql" not in working
+    new = rec.resources_for(["sql"], levels={"sql": 0}, role_id="bi_analyst")
+    assert REAL.docs[new[0]].meta.level == "beginner"
+    stage = rec.resources_for(["sql", "data_modelling"], levels={"sql": 2, "data_modelling": 1}, role_id="bi_analyst")
+    assert "book_definitive_guide_to_dax" not in stage
