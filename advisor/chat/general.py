@@ -169,7 +169,8 @@ def _verdict(kb, ctx: TurnContext, cert: Hit, cite: str) -> str:
                 f"it as a substitute for experience you already have; take {name} as well if the postings you "
                 f"target name it. {cite}")
     if skill in said:
-        return (f"**Short answer: both, and they help each other.** {tool[:1].upper() + tool[1:]} is new to you, and a "
+        where = f"{tool[:1].upper() + tool[1:]} is new to you" if said[skill] == 0 else f"You know only the basics of {tool}"
+        return (f"**Short answer: both, and they help each other.** {where}, and a "
                 f"certificate is worth its cost when it makes you learn a tool you genuinely lack: {name} "
                 f"(about {m.effort_hours} hours) gives the learning a syllabus, and the portfolio project is the "
                 f"evidence reviewers read. {cite}")
