@@ -49,6 +49,8 @@ _DOUBLE_NEGATION = re.compile(
     r"\b(?:it'?s |it is )?not (?:that|as if|as though|like) (i|we)(?:'ve| have)? (?:don'?t|do not|haven'?t|have not|never|can'?t|cannot) ", re.I
 )
 """"It's not that I don't know SQL", "it's not as if I've never used Git": a claim, not a lack."""
+_NOT_A_NEGATION = re.compile(r"\b(?:not (?:gonna|going to) (?:lie|pretend otherwise)|not to (?:brag|lie)|not gonna sugarcoat it)\b[,:]?\s*", re.I)
+""""not gonna lie, I mostly write SQL": a figure of speech, not a lack."""
 _EXCEPTION = re.compile(r"\b(?:beyond|outside(?: of)?|other than|except(?: for)?|apart from|besides|bar)\b|,\s*(?:but\s+)?only\b(?!\s+(?:once|twice|heard|read|seen|watched|know|knew)\b)|,\s*(?:and\s+|but\s+)?(?:i|we|i'm|we're|i've|we've)\s+(?:just\s+|only\s+|mostly\s+|still\s+|also\s+)?(?:use|used|work|rely|do|have|know|write|wrote|build|built|run|am|update|maintain|make|made|create|created|pull|own|manage|lead|led|spend|spent)\b(?!\s+(?:not|never|no)\b)", re.I)
 """Where a negation's reach ends: "no cloud beyond BigQuery" and "never deployed anything outside
 the SAS grid" name what the person does use; so does a new statement after a comma ("neither Tableau nor
@@ -756,12 +758,15 @@ def _clauses(text: str, inline_gap: re.Pattern | None = None, asking: re.Pattern
             in_gap = False
         line = _ANSWERED.sub(r" \1", line)  # "Docker? nope" is one statement
         line = _DOUBLE_NEGATION.sub(r"\1 ", line)
+        line = _NOT_A_NEGATION.sub("", line)
         line = _DOT_LEADER.sub(" | ", line)  # "Kubernetes ........ no" is one table row
         for sentence in _SENTENCE.findall(line):
-            asked = sentence.rstrip().endswith("?") and bool(asking and asking.search(sentence))
+            question = sentence.rstrip().endswith("?")
             for clause in _CLAUSE.split(sentence):
                 if clause.strip():
-                    yield clause.strip(), in_gap, asked
+                    # Only the clause that asks: "I'm great with Excel, ... but I have never used git, which
+                    # apparently everyone expects now?" asks nothing about Excel.
+                    yield clause.strip(), in_gap, question and bool(asking and asking.search(clause))
 
 
 def _phrases(segment: str) -> list[str]:
