@@ -66,7 +66,7 @@ _PREPOSITION = re.compile(
     r"years?|months?|weeks?|days?|also|mostly|mainly|lots|lot)\b",
     re.I,
 )
-_NEGATED_AFTER = re.compile(r"^(?:\s*/\s*[\w+#.-]+)*[\s:\-–—=?(|]*(?:0(?![.\d])|nil|tbd|tba|todo|to-?do|no|none|never|nope|nada|zip|zilch|zero|n/a|couldn'?t|could not|wouldn'?t|would not|not really|not yet|not much|not my (?:area|thing|job|strength)|haven'?t|don'?t|do not|doesn'?t|can'?t|cannot|what(?:'s| is| are) (?:that|those|these|this|it))\b", re.I)
+_NEGATED_AFTER = re.compile(r"^(?:\s*/\s*[\w+#.-]+)*[\s:\-–—=?(|]*(?:0(?![.\d])|nil|tbd|tba|todo|to-?do|no|none|never|nope|nada|zip|zilch|zero|nothing|n/a|couldn'?t|could not|wouldn'?t|would not|not really|not yet|not much|not my (?:area|thing|job|strength)|haven'?t|don'?t|do not|doesn'?t|can'?t|cannot|what(?:'s| is| are) (?:that|those|these|this|it))\b", re.I)
 """A negation right after the skill: "kubernetes no", "Kubernetes: never used it", "Python: none"."""
 _DOT_LEADER = re.compile(r"\s*\.{2,}\s*|\s{3,}")
 _ONLY_SUBJECT = re.compile(r"[\s,:;/|()\-–—]*(?:(?:and|or|which|,|on the other hand|though|honestly)\s*)*(?:i|i've|i'd|i'm|i have|i am|we|we've|we have)?\s*(?:honestly|really|just|actually|also|still|literally|genuinely|personally|ever|truly|totally)?\s*", re.I)
@@ -93,14 +93,14 @@ _ROLE_PHRASE = re.compile(
 _SENTENCE = re.compile(r"[^.!?]+[.!?]*|[.!?]+")
 _OWN = re.compile(r"\b(?:my|our)\s+(?:[\w-]+\s+){0,2}$", re.I)
 """"Is my SQL good enough?": a name right after "my" is the person's own, even in a question."""
-_NAMED_OTHER = re.compile(r"(?:^|[,:;]\s*)(?!I\b)[A-Z][a-z]{2,}\s+(?:does|owns|handles|runs|built|builds|maintains|manages|wrote|writes|set up|sets up|looks after)\b")
+_NAMED_OTHER = re.compile(r"(?:^|[,:;]\s*)(?!I\b)[A-Z][a-z]{2,}\s+(?:does|did|owns|handles|handled|runs|ran|built|builds|maintains|manages|wrote|writes|set up|sets up|looks after|deployed|deploys|trained|trains)\b")
 """A colleague by name doing something ("Ana does all the dbt"); case-sensitive, at a clause or list start."""
 _NEEDED = re.compile(r"\b(?:(?:need|needs|have|has|got|want|ought) to|know about|focus(?:ing)? on|start(?:ing)? with|recommend|worth) \w+", re.I)
 """In "do I need to know Airflow?", "know" asks about the skill rather than claiming it."""
 _TEAM_AFTER = re.compile(r"\s+(?:team|squad|department|guild|chapter|folks|people)\b", re.I)
 _TEAM_BEFORE = re.compile(r"\b(?:by|to|from|with|for|of)\s+(?:the|our|their|a|an|another|other)\s+$", re.I)
 _LACK_OF_IT = re.compile(
-    r"^(?:i\s+|i'?ve\s+)?(?:have\s+)?(?:never|haven'?t|have not|hasn'?t|not|didn'?t|did not|don'?t|do not)\b(?:[^.]{0,40}?\b(?:it|them|either|those|one|any)\b|(?:\s+\w+){0,2}\s*$)", re.I
+    r"^(?:i\s+|i'?ve\s+)?(?:have\s+)?(?:never|haven'?t|have not|hasn'?t|not|didn'?t|did not|don'?t|do not|wasn'?t|was not|weren'?t)\b(?:[^.]{0,40}?\b(?:it|them|either|those|one|any)\b|(?:\s+\w+){0,2}\s*$)", re.I
 )
 """A clause that only says the person has not used "it" ("but haven't opened it", "never used them")."""
 _RATED = re.compile(r"[\s:\-–—=(|]*(\d+(?:\.\d+)?)\s*(?:/|out of)\s*(5|10)\b")
