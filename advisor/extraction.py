@@ -128,7 +128,8 @@ _NOT_CLAIMED_PLAIN = re.compile(r"\b(?:(?:i'?d|i would)\s+(?:\w+\s+)?rather\b.*?
 """Without a liking, a wish or a ranking still leaves out what follows it: "I'd rather make the LLM work in
 production than be the person making charts", "roles where communication matters more than model
 deployment"; not "I use SQL more than Python", where both are used."""
-_WORD = re.compile(r"[a-z0-9][a-z0-9+#]*")
+_WORD = re.compile(r"[a-z0-9](?:[a-z0-9#]|\+(?![a-z0-9]))*")
+"""A word; "+" belongs to it only at its end ("c++"), so "pandas+numpy+matplotlib" is three."""
 _DETERMINER = re.compile(r"\b(?:a|an|the|some|any|this|that|these|those|its|their)\b|[\"'“”‘’]", re.I)
 """Words that do not count towards a piece's two words: "a table" alone is too little to mean Tableau."""
 
