@@ -168,6 +168,7 @@ class Lexicon:
     goals: dict[str, re.Pattern]
     goal_weight: int
     case_sensitive: frozenset[str]
+    everyday_before: dict[str, frozenset[str]]
 
     def feeling(self, clause: str) -> re.Match | None:
         """The like/dislike word of a clause in which the person speaks of themselves ("I hate
@@ -281,6 +282,7 @@ class Lexicon:
             goals={r: words(g["phrases"]) for r, g in goals.items()},
             goal_weight=int(data.get("goal_weight", 1)),
             case_sensitive=frozenset(data.get("case_sensitive_aliases", [])),
+            everyday_before={k.lower(): frozenset(w.lower() for w in v) for k, v in (data.get("everyday_before") or {}).items()},
         )
 
 
@@ -423,6 +425,8 @@ class SkillExtractor:
                 exact = self._exact.get(name)
                 if sid and exact and text[tokens[i][0] : tokens[i][0] + len(exact)] != exact:
                     sid = None  # "solid pandas" is not SOLID; "I did use" is not DiD
+                if sid and name in self.lexicon.everyday_before and i + n < len(tokens) and tokens[i + n][1] in self.lexicon.everyday_before[name]:
+                    sid = None  # "spark joy" is not Spark
                 if sid:
                     last = tokens[i + n - 1]
                     found.append((tokens[i][0], last[0] + len(last[1]), sid))

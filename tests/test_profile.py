@@ -119,6 +119,8 @@ def test_level_cues(real_advisor, text, skill, level):
         ("I write Python like it's going to be maintained by someone else - type hints, small modules", "python", 3),
         ("Airflow DAGs that I maintain, originally built by the data team", "data_storytelling", 0),
         ("pandas+numpy+matplotlib everyday. pytorch/tensorflow no, never needed", "numpy", 3),
+        ("spark: 1/5, sql: 5/5, python: 4/5, airflow: 0/5", "spark", 1),
+        ("projects that spark a debate, and I use SQL", "spark", 0),
         # "not gonna lie" is a figure of speech; a question at the end of a long sentence asks only in its clause.
         ("not gonna lie, i'm a 'data scientist' who mostly writes sql and makes tableau dashboards", "tableau", 2),
         ("I'm great with Excel (pivot tables, xlookup), I present to the leadership team every month, but I have never "
