@@ -303,6 +303,11 @@ def test_the_certificate_verdict_follows_what_the_person_said_about_the_tool(rea
     assert uses.text.startswith("**Short answer: the portfolio first.**"), uses.text
     assert lacks.text.startswith("**Short answer: both"), lacks.text
     assert "about 60 hours" in lacks.text.split("\n")[0]
+    # A person who uses Tableau is told what that means for a Power BI certificate, not asked again.
+    tableau = Chat(real_advisor)
+    tableau.say("I'm a data scientist, 5 years. Python, pandas, scikit-learn, SQL, Git and some Tableau. I can do 8 hours a week.")
+    a = tableau.say("is it worth getting a power bi cert or just build a portfolio?")
+    assert a.text.startswith("**Short answer: the portfolio first, built in") and "You already use Tableau" in a.text, a.text
 
 
 def test_two_skills_to_order_each_get_their_own_passage(real_advisor):

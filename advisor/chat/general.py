@@ -164,6 +164,12 @@ def _verdict(kb, ctx: TurnContext, cert: Hit, cite: str) -> str:
     skill = next((s for s in m.skills if s in kb.skills), None)
     said = {s.skill_id: s.level for s in ctx.profile.skills if s.source == "stated"}
     tool = in_sentence(_short(kb.skills[skill].title)) if skill else "the skill"
+    other = _alternative_held(kb, m, skill, said)
+    if skill not in said and other:
+        return (f"**Short answer: the portfolio first, built in {tool}.** You already use {other}, so the work is "
+                f"not new to you, only the tool, and a project in {tool} shows both. {name} (about {m.effort_hours} "
+                f"hours) is worth adding when the postings you target name {tool}: a certificate pays when it makes "
+                f"you learn a tool you lack. {cite}")
     if skill in said and said[skill] >= 2:
         return (f"**Short answer: the portfolio first.** You already use {tool}, and a certificate is rarely worth "
                 f"it as a substitute for experience you already have; take {name} as well if the postings you "
@@ -177,6 +183,19 @@ def _verdict(kb, ctx: TurnContext, cert: Hit, cite: str) -> str:
     return (f"**Short answer: the portfolio carries more weight; {name} is worth it when the postings you target "
             f"name it, or when you have no other evidence of {tool}.** Tell me how well you know {tool} and I can "
             f"say which comes first for you. {cite}")
+
+
+def _alternative_held(kb, meta, skill: str | None, said: dict[str, int]) -> str | None:
+    """A skill the person said they use at working level that a role on the certificate's path
+    accepts in place of its main skill (Tableau for a Power BI certificate), in words."""
+    for role_id in meta.roles:
+        role = kb.roles.get(role_id)
+        for req in role.requirements if role else []:
+            if skill in req.members:
+                held = [s for s in req.members if s != skill and said.get(s, 0) >= 2]
+                if held:
+                    return in_sentence(_short(kb.skills[held[0]].title))
+    return None
 
 
 _GENERIC = {"certification", "certified", "certificate", "associate", "professional", "data", "analyst", "engineer",
