@@ -522,7 +522,7 @@ class SkillExtractor:
                 if not hits and not liking and len(segment.split()) >= 2 and not _ROLE_MENTION.search(segment):
                     negated = (in_gap_list or (neg is not None and neg.start() <= at + len(segment) and at < reach)
                                or (cue_level is None and self._negated_later(clause, at)))
-                    if _done_by_others(segment, 0):
+                    if _done_by_others(segment):
                         continue  # "originally built by the data team" names no skill, and is no lack of one
                     if not negated and self.lexicon.theirs(clause, at + len(segment)):
                         continue
@@ -566,7 +566,7 @@ class SkillExtractor:
             if m is None:
                 continue
             between = rest[: m.start()]
-            if self.lexicon.usage.search(between) or self.lexicon.level(between) is not None or _NEW_SUBJECT.search(rest, 0, m.end()):
+            if self.lexicon.usage.search(between) or self.lexicon.level(between) is not None or _new_statement(rest[: m.end()]):
                 continue
             if plain_negation:
                 # only right after the names: "Docker I've never used", "X and Y, which I've never done"
@@ -677,11 +677,6 @@ def _rating(rest: str, before: str = "") -> int | None:
     return 0 if _CROSSED.match(rest) else None
 
 
-def _done_by_others(clause: str, end: int) -> bool:
-    m = _DONE_BY_OTHERS.match(clause, end)
-    return m is not None and not _SELF.search(clause, end, m.end())
-
-
 def _joined(text: str, start: int, end: int) -> bool:
     """A one-letter name with one of ``_JOINED`` right before or after it is part of another word:
     "R&D", "R-squared", "R²" do not name the language R."""
@@ -710,10 +705,26 @@ _DONE_BY_OTHERS = re.compile(
 """A phrase that is a deed done by someone else ("originally built by the data team") names no skill
 of the person's and says no lack of one, so the meaning fallback does not read it; not "built by me",
 nor "like it's going to be maintained by someone else"."""
-_NEW_SUBJECT = re.compile(r"\b(?:and|then|but|so)\s+(?:i|we)\s+(?!(?:\w+\s+){0,2}(?:never|not|no|nothing|none|neither|don'?t|do not|doesn'?t|can'?t|cannot|haven'?t|have not|didn'?t|did not|wouldn'?t)\b)\w+", re.I)
+
+
+def _done_by_others(phrase: str) -> bool:
+    m = _DONE_BY_OTHERS.match(phrase)
+    return m is not None and not _SELF.search(phrase, 0, m.end())
+
+
+_NEW_SUBJECT = re.compile(r"\b(?:and|then|but|so)\s+(?:i|we)\s+([\w'’]+(?:\s+[\w'’]+){0,2})", re.I)
 """A new statement of the person's own between a name and a later lack: "SQL queries for the sales
 pack, and I update Power BI reports that someone else built" says nothing against SQL."""
+
+
+def _new_statement(text: str) -> bool:
+    """Whether ``text`` holds a new statement of the person's own that is not itself a lack
+    ("and I update ...", not "and I have never ...")."""
+    return any(not _NEGATION.search(m.group(1)) for m in _NEW_SUBJECT.finditer(text))
+
+
 _RELATIVE = re.compile(r"\b(?:models?|servers?|jobs?|tables?|reports?|dashboards?|pipelines?|services?|things?|ones?|queries|files?|data|tools?|workloads?|features?)\s+(?:that|which)\s+$", re.I)
+"""Right before a negation: the negation is in a relative clause about things ("servers that don't fit")."""
 
 
 def _clause_negation(clause: str, names_end: Callable[[str], bool]) -> re.Match | None:

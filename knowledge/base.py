@@ -227,6 +227,8 @@ def _own_checks(doc: Document, cache: FindingsCache | None = None) -> tuple[list
 
 _URL = re.compile(r"https?://[^\s\"<>]+\.[^\s\"<>]+")
 _NOT_A_SOURCE = re.compile(r"shared/|\bseed\b|summary in|internal note|\bTODO\b|\bTBD\b|see above", re.I)
+"""A validation rule, not unfinished work: a document's ``sources`` entry that says one of these
+(a placeholder or a pointer to internal notes) is rejected by ``reskill validate``."""
 
 
 def writing_errors(doc: Document, today: dt.date | None = None) -> list[KnowledgeError]:
