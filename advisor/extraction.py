@@ -51,7 +51,7 @@ _DOUBLE_NEGATION = re.compile(
 """"It's not that I don't know SQL", "it's not as if I've never used Git": a claim, not a lack."""
 _NOT_A_NEGATION = re.compile(r"\b(?:not (?:gonna|going to) (?:lie|pretend otherwise)|not to (?:brag|lie)|not gonna sugarcoat it)\b[,:]?\s*", re.I)
 """"not gonna lie, I mostly write SQL": a figure of speech, not a lack."""
-_EXCEPTION = re.compile(r"\b(?:beyond|outside(?: of)?|other than|except(?: for)?|apart from|besides|bar)\b|,\s*(?:but\s+)?only\b(?!\s+(?:once|twice|heard|read|seen|watched|know|knew)\b)|,\s*(?:and\s+|but\s+)?(?:i|we|i'm|we're|i've|we've)\s+(?:just\s+|only\s+|mostly\s+|still\s+|also\s+)?(?:use|used|work|rely|do|have|know|write|wrote|build|built|run|am|update|maintain|make|made|create|created|pull|own|manage|lead|led|spend|spent)\b(?!\s+(?:not|never|no)\b)", re.I)
+_EXCEPTION = re.compile(r"\b(?:beyond|outside(?: of)?|other than|except(?: for)?|apart from|besides|bar)\b|,\s*(?:but\s+)?only\b(?!\s+(?:once|twice|heard|read|seen|watched|know|knew)\b)|,\s*(?:and\s+|but\s+)?(?:i|we|i'm|we're|i've|we've)\s+(?:just\s+|only\s+|mostly\s+|still\s+|also\s+|all\s+)?(?:use|used|on|work|rely|do|have|know|write|wrote|build|built|run|am|update|maintain|make|made|create|created|pull|own|manage|lead|led|spend|spent)\b(?!\s+(?:not|never|no)\b)", re.I)
 """Where a negation's reach ends: "no cloud beyond BigQuery" and "never deployed anything outside
 the SAS grid" name what the person does use; so does a new statement after a comma ("neither Tableau nor
 Power BI, we just use Excel charts", "not yet Looker, I have extensive Tableau experience"); "(macros I recorded, not wrote)" ends at its bracket."""
@@ -76,7 +76,7 @@ sentence's length, so a list of a thousand names is read in linear time, not qua
 _NOT_ALONE = re.compile(r"\b(?:else|other|others|more|besides|beyond|apart)\b", re.I)
 """After "I use Python and don't know much else", the negation is not about Python."""
 _GAP_LABEL = re.compile(r"\b(?:gaps?|missing|lacking|weak(?:er)? (?:spots|areas)|to learn|not yet)\W*$", re.I)
-_ANSWERED = re.compile(r"\?\s*(?:(?:lol|haha|lmao|ha|double|hard|big|absolutely|definitely|honestly),?\s+)?(nope|no|never|none|not really|not yet|not at all|not my (?:area|thing|job|strength)|zero|nah|what(?:'s| is| are) (?:that|those|these|this|it))\b", re.I)
+_ANSWERED = re.compile(r"\?\s*(?:(?:lol|haha|lmao|ha|double|hard|big|absolutely|definitely|honestly),?\s+)?(nope|no|never|none|n/a|not really|not yet|not at all|not my (?:area|thing|job|strength)|zero|nah|what(?:'s| is| are) (?:that|those|these|this|it))\b", re.I)
 _IN_PARENTHESES = re.compile(r"\([^()]*\b(?:basic|basics|beginner|a little|a bit|some|familiar|advanced|expert|strong|daily|\d+\+?\s*(?:years?|yrs?))\b[^()]*\)", re.I)
 """``[^()]``, not ``[^)]``: from each "(" the scan stops at the next one, so a run of brackets is linear."""
 _GAP_HEADING = re.compile(
@@ -161,6 +161,8 @@ class Lexicon:
     asking: re.Pattern
     quoted: re.Pattern
     level_cues: list[tuple[re.Pattern, int]]
+    others_before_cue: re.Pattern
+    """Right before a cue: the deed is someone else's ("reports that someone else built")."""
     preferences: dict[str, re.Pattern]
     favours: dict[str, str]
     labels: dict[str, str]
@@ -212,8 +214,12 @@ class Lexicon:
             return years_to_level(number(m.group(1)))
         negation = _NEGATION.search(segment)
         for pattern, level in self.level_cues:
-            if (cue := pattern.search(segment)) and not (level >= 3 and negation and negation.start() < cue.start()):
-                return level
+            for cue in pattern.finditer(segment):
+                if self.others_before_cue.search(segment, 0, cue.start()):
+                    continue  # "reports that someone else built": their deed
+                if not (level >= 3 and negation and negation.start() < cue.start()):
+                    return level
+                break
         return None
 
     def deny_rhetorical(self, text: str) -> str:
@@ -253,7 +259,8 @@ class Lexicon:
         prefs = data.get("preferences", {})
         goals = data.get("goals", {})
         absence = _yaml(path.with_name("absence.yml"))
-        cues = _yaml(path.with_name("levels.yml")).get("cues", [])
+        levels = _yaml(path.with_name("levels.yml"))
+        cues = levels.get("cues", [])
         return cls(
             likes=words(data.get("likes")),
             dislikes=words(data.get("dislikes")),
@@ -275,6 +282,7 @@ class Lexicon:
                 + r"\s+(?:\w+ly\s+)?" + words(data.get("third_party_verbs")).pattern, re.I
             ),
             level_cues=_level_cues(path.with_name("levels.yml"), cues),
+            others_before_cue=re.compile(r"\b(?:" + "|".join(levels.get("others_before_cue") or ["(?!)"]) + r")\s+(?:(?:had|has|have)\s+)?(?:\w+ly\s+)?$", re.I),
             preferences={name: words(p["phrases"]) for name, p in prefs.items()},
             favours={name: p["favours"] for name, p in prefs.items()} | {f"goal_{r}": r for r in goals},
             labels={name: p.get("label", name) for name, p in prefs.items()} | {f"goal_{r}": g["label"] for r, g in goals.items()},
@@ -500,7 +508,7 @@ class SkillExtractor:
                     negated = ((in_gap_list and cue_level is None) or (neg is not None and neg.start() <= at + offset < reach)
                                or (again is not None and again.start() <= at + offset)
                                or bool(_NEGATED_AFTER.search(clause[at + end : at + end + 80]))
-                               or (cue_level is None and self._negated_later(clause, at + end)))
+                               or (cue_level is None and self._negated_later(clause, at + end, at + offset)))
                     if not negated and (self.lexicon.theirs(clause, at + offset) or self.lexicon.made_by_others.match(clause, at + end)):
                         continue
                     rated = None if negated else _rating(clause[at + end : at + end + 80], segment[max(0, offset - 20) : offset])
@@ -554,13 +562,17 @@ class SkillExtractor:
         hits = self.find(text)
         return bool(hits) and not text[hits[-1][1] :].strip()
 
-    def _negated_later(self, clause: str, pos: int) -> bool:
+    def _negated_later(self, clause: str, pos: int, name_start: int | None = None) -> bool:
         """A lack said after the skill: "Power BI is on my list", "Docker I've never used",
         "Tableau / Power BI: can't say I've done much of either". Only when nothing positive
         (a usage word, a level cue) comes between, and a plain negation has no skill of its own
-        after it ("Tableau, and never used Docker" negates Docker only)."""
+        after it ("Tableau, and never used Docker" negates Docker only). A name the person says
+        they work with ("I update Power BI reports that someone else built") is theirs, whoever built
+        the thing."""
         rest = clause[pos : pos + _LATER_REACH]
         after = self.lexicon.absent_after.search(rest)
+        if after and name_start is not None and _OWN_USE_BEFORE.search(clause[max(0, name_start - 60) : name_start]):
+            after = None
         plain = _NEGATION.search(rest)
         for m, plain_negation in ((after, False), (plain, True)):
             if m is None:
@@ -710,6 +722,10 @@ nor "like it's going to be maintained by someone else"."""
 def _done_by_others(phrase: str) -> bool:
     m = _DONE_BY_OTHERS.match(phrase)
     return m is not None and not _SELF.search(phrase, 0, m.end())
+
+
+_OWN_USE_BEFORE = re.compile(r"\b(?:i|we)\s+(?:\w+ly\s+|also\s+|still\s+|just\s+)?(?:use|used|update|updated|edit|edited|maintain|maintained|extend|extended|fix|fixed|run|ran|work with|worked with|work in|worked in)\s+(?:the\s+|our\s+|a\s+|some\s+)?$", re.I)
+"""Right before a name: the person says they work with it ("and i update power bi ...")."""
 
 
 _NEW_SUBJECT = re.compile(r"\b(?:and|then|but|so)\s+(?:i|we)\s+([\w'’]+(?:\s+[\w'’]+){0,2})", re.I)

@@ -127,6 +127,9 @@ def test_level_cues(real_advisor, text, skill, level):
          "used git, which apparently everyone expects now?", "stakeholder_communication", 3),
         # A later lack does not reach back over a new statement of the person's own.
         ("sql queries on sql server for the monthly sales pack, and i update power bi reports that someone else built", "sql", 3),
+        # Someone else's deed is no level of the person's, and no lack of what they work with.
+        ("i update power bi reports that someone else built before they left", "power_bi", 2),
+        ("Tableau: someone else built all of it", "tableau", 0),
         # A negation inside a relative clause says what the things are, not what the person lacks.
         ("- GKE cluster for the custom model servers that don't fit Vertex (Triton for two large models)", "model_serving", 2),
     ],
@@ -173,6 +176,9 @@ def test_short_everyday_aliases_need_their_exact_form(real_advisor):
     assert levels(real_advisor, "I did use Docker a little")["docker"] == 1
     assert levels(real_advisor, "I estimated effects with DiD and synthetic control")["causal_inference"] == 2
     assert "excel" not in levels(real_advisor, "I excel at explaining models")
+    # people write the product in lowercase; the verb comes before "at", "in", "under" ...
+    read = levels(real_advisor, "what i do: excel, a LOT of excel (xlookup, some macros i recorded not wrote), sql queries on sql server")
+    assert read["excel"] == 3 and read["sql"] >= 2
 
 
 def test_a_fragment_of_one_word_is_not_matched_by_meaning(real_advisor):
