@@ -315,7 +315,7 @@ def cmd_eval(args, settings: Settings) -> int:
         for name, value in report["metrics"].items():
             bar = THRESHOLDS.get(name)
             mark = "" if bar is None else ("  ok" if value >= bar else f"  BELOW {bar}")
-            print(f"{name:<28}{value:8.3f}{mark}")
+            print(f"{name:<36}{value:8.3f}{mark}")
         for line in report["failures"][: args.show]:
             print(f"  miss: {line}")
     return 0 if report["passed"] else 1

@@ -51,18 +51,53 @@ def _within(value: float, band: list[float] | None) -> bool:
     return band is None or band[0] <= value <= band[1]
 
 
-def persona_metrics(adv, personas: list[dict], failures: list[str], baseline: dict | None = None) -> dict[str, float]:
+def _checks(labels: dict):
+    """(path, figure, band) for every band a labeller gave: fit and weeks to ready per path."""
+    for name, key in (("fit", "fit"), ("weeks", "weeks_to_ready")):
+        for role_id, band in (labels.get(key) or {}).items():
+            if band is not None:
+                yield role_id, name, band
+
+
+def rater_agreement(personas: list[dict], opinions: list[dict]) -> dict[str, float]:
+    """How often a second coach, labelling the same texts blind, agrees with the labels: the share of
+    checks where the second coach's band midpoint falls inside the label's band. It is the ceiling a
+    model can be expected to reach against one labeller (tests/eval/personas_second_opinions.jsonl)."""
+    own = {p["id"]: p for p in personas}
+    out: dict[str, float] = {}
+    for split in ("dev", "heldout"):
+        agree = checks = 0
+        for o in opinions:
+            p = own.get(o["id"])
+            if p is None or p.get("split", "dev") != split:
+                continue
+            theirs = {(r, n): b for r, n, b in _checks(o)}
+            for role_id, name, band in _checks(p["expected"]):
+                if (role_id, name) in theirs:
+                    checks += 1
+                    agree += _within(sum(theirs[role_id, name]) / 2, band)
+        if checks:
+            out[f"{split}_rater_agreement"] = agree / checks
+    return out
+
+
+def persona_metrics(adv, personas: list[dict], failures: list[str], baseline: dict | None = None,
+                    opinions: list[dict] | None = None) -> dict[str, float]:
     """Skill reading (precision and recall over what the person *stated*, negation errors) and band
     agreement: the share of (persona, path, figure) checks where fit and weeks to ready to apply fall
     inside the bands a career coach would give (tests/eval/personas.jsonl says each one). A persona
-    whose bands are null (preferences only) agrees when no figures are shown. Reported per split."""
+    whose bands are null (preferences only) agrees when no figures are shown. Reported per split;
+    with ``opinions`` (second coaches' blind bands), also the agreement with those bands."""
+    by_persona: dict[str, list[dict]] = {}
+    for o in opinions or []:
+        by_persona.setdefault(o["id"], []).append(o)
     out: dict[str, float] = {}
     for split in ("dev", "heldout"):
         rows = [p for p in personas if p.get("split", "dev") == split]
         if not rows:
             continue
         tp = detected = labelled = negation_errors = 0
-        checks = agree = lean_right = leans = old_agree = old_checks = 0
+        checks = agree = lean_right = leans = old_agree = old_checks = second_checks = second_agree = 0
         for p in rows:
             profile = adv.profile(p["text"])
             stated = {s.skill_id: s.level for s in profile.skills if s.source == "stated"}
@@ -79,6 +114,12 @@ def persona_metrics(adv, personas: list[dict], failures: list[str], baseline: di
                     failures.append(f"persona {p['id']}: negated skill {sid} read at level {stated[sid]}")
             rec = adv.recommend(profile, targets=["bi_analyst", "ml_engineer"])
             fits = {f.role_id: f for f in rec.roles}
+            for o in by_persona.get(p["id"], []):
+                for role_id, name, band in _checks(o):
+                    if role_id in fits:
+                        value = round(fits[role_id].fit, 2) if name == "fit" else fits[role_id].weeks_to_ready
+                        second_checks += 1
+                        second_agree += rec.show_numbers and _within(value, band)
             expected = p["expected"]
             for role_id, f in fits.items():
                 fit_band, weeks_band = expected["fit"].get(role_id), expected["weeks_to_ready"].get(role_id)
@@ -115,6 +156,8 @@ def persona_metrics(adv, personas: list[dict], failures: list[str], baseline: di
             f"{split}_skill_recall": tp / max(labelled, 1),
             f"{split}_negation_errors": float(negation_errors),
         })
+        if second_checks:
+            out[f"{split}_band_agreement_2nd_coaches"] = second_agree / second_checks
     return out
 
 
@@ -128,7 +171,12 @@ def evaluate(adv, folder: Path, chat: bool = True) -> dict:
     if personas.is_file():
         baseline_path = folder / "personas_baseline.json"
         baseline = json.loads(baseline_path.read_text())["personas"] if baseline_path.is_file() else None
-        metrics.update(persona_metrics(adv, read_jsonl(personas), failures, baseline))
+        opinions_path = folder / "personas_second_opinions.jsonl"
+        opinions = read_jsonl(opinions_path) if opinions_path.is_file() else None
+        rows = read_jsonl(personas)
+        metrics.update(persona_metrics(adv, rows, failures, baseline, opinions))
+        if opinions:
+            metrics.update(rater_agreement(rows, opinions))
     chat_ok = True
     if chat and (folder / "chat.jsonl").is_file():
         from advisor.chat_evaluation import chat_metrics, chat_passed

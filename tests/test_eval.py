@@ -33,6 +33,30 @@ def test_eval_sets_are_big_enough_and_reference_real_ids(real_advisor):
         assert all(s in skills for key in ("must_detect", "must_not_detect") for s in p[key])
 
 
+def test_second_opinions_cover_every_persona_once_per_coach():
+    from advisor.evaluation import read_jsonl
+
+    personas = {p["id"] for p in read_jsonl(REPO_ROOT / "tests/eval/personas.jsonl")}
+    opinions = read_jsonl(REPO_ROOT / "tests/eval/personas_second_opinions.jsonl")
+    raters = {o["rater"] for o in opinions}
+    assert len(raters) >= 2
+    for rater in raters:
+        assert sorted(o["id"] for o in opinions if o["rater"] == rater) == sorted(personas), rater
+    for o in opinions:
+        for key in ("fit", "weeks_to_ready"):
+            for band in (o[key] or {}).values():
+                assert band is None or (len(band) == 2 and 0 <= band[0] <= band[1]), o["id"]
+
+
+def test_rater_agreement_counts_a_second_coachs_midpoint_inside_the_label():
+    from advisor.evaluation import rater_agreement
+
+    personas = [{"id": "a", "split": "dev", "expected": {"fit": {"bi_analyst": [0.4, 0.6]}, "weeks_to_ready": {"bi_analyst": [20, 40]}}}]
+    inside = {"id": "a", "fit": {"bi_analyst": [0.45, 0.65]}, "weeks_to_ready": {"bi_analyst": [10, 20]}}  # midpoints 0.55 and 15
+    assert rater_agreement(personas, [inside]) == {"dev_rater_agreement": 0.5}
+    assert rater_agreement(personas, [dict(inside, weeks_to_ready=None)]) == {"dev_rater_agreement": 1.0}
+
+
 def test_knowledge_base_is_valid_and_complete(real_advisor):
     kb = real_advisor.kb
     assert kb.errors == []
