@@ -41,7 +41,7 @@ if TYPE_CHECKING:  # annotations only: importing langchain_core costs 0.1-0.15 s
 _CLAUSE = re.compile(r"(?:[.;!?\n]+|\bbut\b|\balthough\b|\bthough\b|\bhowever\b|\bwhereas\b|\bexcept\b|(?<!not )(?<!n't )(?<!\()\byet\b(?! to\b)|\bwhile\b|\bso\b(?=\s+(?:i|we)\b))", re.I)
 _SEGMENT = re.compile(r",|\band\b|\bplus\b|&|/(?=\s)|\|", re.I)
 _NEGATION = re.compile(
-    r"\b(no|not|never|don'?t|do not|doesn'?t|haven'?t|have not|hasn'?t|didn'?t|did not|without|lack|lacking|zero|"
+    r"\b(no|not|never|don'?t|do not|doesn'?t|haven'?t|have not|hasn'?t|didn'?t|did not|couldn'?t (?:\w+\s+)?(?:build|write|code|use|tell|explain|deploy|set up|do|read|make|create|train|get)|could not (?:\w+\s+)?(?:build|write|code|use|tell|explain|deploy|set up|do|read|make|create|train|get)|without|lack|lacking|zero|"
     r"unfamiliar|nothing|none|neither|nor|can'?t|cannot|want to learn|like to learn|need to learn|plan to learn|hope to learn|have yet to|should learn|could learn|might learn|learn to|thinking of learning|considering learning|not yet)\b(?!-)",
     re.I,
 )
@@ -49,7 +49,7 @@ _DOUBLE_NEGATION = re.compile(
     r"\b(?:it'?s |it is )?not (?:that|as if|as though|like) (i|we)(?:'ve| have)? (?:don'?t|do not|haven'?t|have not|never|can'?t|cannot) ", re.I
 )
 """"It's not that I don't know SQL", "it's not as if I've never used Git": a claim, not a lack."""
-_NOT_A_NEGATION = re.compile(r"\b(?:not (?:gonna|going to) (?:lie|pretend otherwise)|not to (?:brag|lie)|not gonna sugarcoat it)\b[,:]?\s*", re.I)
+_NOT_A_NEGATION = re.compile(r"\b(?:not (?:gonna|going to) (?:lie|pretend otherwise)|not to (?:brag|lie)|not gonna sugarcoat it|couldn'?t (?:be happier|agree more|live without)|could not (?:be happier|live without)|no (?:problems?|issues?|worries|doubt))\b[,:]?\s*", re.I)
 """"not gonna lie, I mostly write SQL": a figure of speech, not a lack."""
 _EXCEPTION = re.compile(r"\b(?:beyond|outside(?: of)?|other than|except(?: for)?|apart from|besides|bar)\b|,\s*(?:but\s+)?only\b(?!\s+(?:once|twice|heard|read|seen|watched|know|knew)\b)|,\s*(?:and\s+|but\s+)?(?:i|we|i'm|we're|i've|we've)\s+(?:just\s+|only\s+|mostly\s+|still\s+|also\s+|all\s+)?(?:use|used|on|work|rely|do|have|know|write|wrote|build|built|run|am|update|maintain|make|made|create|created|pull|own|manage|lead|led|spend|spent)\b(?!\s+(?:not|never|no)\b)", re.I)
 """Where a negation's reach ends: "no cloud beyond BigQuery" and "never deployed anything outside
@@ -66,10 +66,13 @@ _PREPOSITION = re.compile(
     r"years?|months?|weeks?|days?|also|mostly|mainly|lots|lot)\b",
     re.I,
 )
-_NEGATED_AFTER = re.compile(r"^(?:\s*/\s*[\w+#.-]+)*[\s:\-–—=?(|]*(?:0(?![.\d])|nil|tbd|tba|todo|to-?do|no|none|never|nope|nada|zip|zilch|zero|nothing|n/a|couldn'?t|could not|wouldn'?t|would not|not really|not yet|not much|not my (?:area|thing|job|strength)|haven'?t|don'?t|do not|doesn'?t|can'?t|cannot|what(?:'s| is| are) (?:that|those|these|this|it))\b", re.I)
+_NEGATED_AFTER = re.compile(r"^(?:\s*/\s*[\w+#.-]+(?: [\w+#.-]+)?)*[\s:\-–—=?(|]*(?:0(?![.\d])|nil|tbd|tba|todo|to-?do|no|none|never|nope|nada|zip|zilch|zero|nothing|n/a|couldn'?t|could not|wouldn'?t|would not|not really|not yet|not much|not my (?:area|thing|job|strength)|haven'?t|don'?t|do not|doesn'?t|can'?t|cannot|what(?:'s| is| are) (?:that|those|these|this|it))\b", re.I)
 """A negation right after the skill: "kubernetes no", "Kubernetes: never used it", "Python: none"."""
+_ROW_LACK_END = re.compile(r"\s*(?:$|[,.;:!?)(/]|\b(?:experience|exposure|idea|clue|real|at all|whatsoever|so far|yet|either|never|not|no|none|used|touched|tried|done|worked|needed)\b)", re.I)
+_ROW_SEPARATOR = re.compile(r"\s[—–]\s|\s-\s|:\s")
+"""Between the names of a table row and its value: "Docker, Kubernetes — none", "Spark / big data: 0/5"."""
 _DOT_LEADER = re.compile(r"\s*\.{2,}\s*|\s{3,}")
-_ONLY_SUBJECT = re.compile(r"[\s,:;/|()\-–—]*(?:(?:and|or|which|,|on the other hand|though|honestly)\s*)*(?:i|i've|i'd|i'm|i have|i am|we|we've|we have)?\s*(?:honestly|really|just|actually|also|still|literally|genuinely|personally|ever|truly|totally)?\s*", re.I)
+_ONLY_SUBJECT = re.compile(r"[\s,:;/|()\-–—]*(?:(?:and|or|which|,|on the other hand|though|honestly)\s*)*(?:same|too|either)?[\s,]*(?:i|i've|ive|i'd|i'm|i have|i am|we|we've|we have)?\s*(?:honestly|really|just|actually|also|still|literally|genuinely|personally|ever|truly|totally)?\s*", re.I)
 _LATER_REACH = 300
 """How far after a skill's name a lack said later is looked for ("Docker I've never used"): a
 sentence's length, so a list of a thousand names is read in linear time, not quadratic."""
@@ -93,7 +96,8 @@ _ROLE_PHRASE = re.compile(
 _SENTENCE = re.compile(r"[^.!?]+[.!?]*|[.!?]+")
 _OWN = re.compile(r"\b(?:my|our)\s+(?:[\w-]+\s+){0,2}$", re.I)
 """"Is my SQL good enough?": a name right after "my" is the person's own, even in a question."""
-_NAMED_OTHER = re.compile(r"(?:^|[,:;]\s*)(?!I\b)[A-Z][a-z]{2,}\s+(?:does|did|owns|handles|handled|runs|ran|built|builds|maintains|manages|wrote|writes|set up|sets up|looks after|deployed|deploys|trained|trains)\b")
+_NAMED_OTHER_VERBS = r"(?:does|did|owns|handles|handled|runs|ran|built|builds|maintains|manages|wrote|writes|set up|sets up|looks after|deployed|deploys|trained|trains)\b"
+_NAMED_OTHER = re.compile(r"(?:^|[,:;]\s*)(?!I\b)[A-Z][a-z]{2,}\s+" + _NAMED_OTHER_VERBS)
 """A colleague by name doing something ("Ana does all the dbt"); case-sensitive, at a clause or list start."""
 _NEEDED = re.compile(r"\b(?:(?:need|needs|have|has|got|want|ought) to|know about|focus(?:ing)? on|start(?:ing)? with|recommend|worth) \w+", re.I)
 """In "do I need to know Airflow?", "know" asks about the skill rather than claiming it."""
@@ -103,11 +107,11 @@ _LACK_OF_IT = re.compile(
     r"^(?:i\s+|i'?ve\s+)?(?:have\s+)?(?:never|haven'?t|have not|hasn'?t|not|didn'?t|did not|don'?t|do not|wasn'?t|was not|weren'?t)\b(?:[^.]{0,40}?\b(?:it|them|either|those|one|any)\b|(?:\s+\w+){0,2}\s*$)", re.I
 )
 """A clause that only says the person has not used "it" ("but haven't opened it", "never used them")."""
-_RATED = re.compile(r"[\s:\-–—=(|]*(\d+(?:\.\d+)?)\s*(?:/|out of)\s*(5|10)\b")
+_RATED = re.compile(r"[\s:\-–—=()|]*(\d+(?:\.\d+)?)\s*(?:/|out of)\s*(5|10)\b")
 _RATED_BEFORE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*/\s*(5|10)\s*$")
-_STARS = re.compile(r"[\s:\-–—=(|]*([★☆]{3,}|[●○]{3,}|[█░]{3,})")
+_STARS = re.compile(r"[\s:\-–—=()|]*([★☆]{3,}|[●○]{3,}|[█░]{3,})")
 _FULL = set("★●█")
-_CROSSED = re.compile(r"[\s:\-–—=(|]*[✗✘❌]")
+_CROSSED = re.compile(r"[\s:\-–—=()|]*[✗✘❌]")
 _JOINED = set("&'’-²")
 
 _ONLY_TIME = re.compile(
@@ -279,7 +283,12 @@ class Lexicon:
             ),
             made_by_others=re.compile(
                 r"\s*(?:that\s+|which\s+)?(?:the|our|their|a|an|other)\s+(?:[\w-]+\s+){0,2}?" + words(data.get("third_party_groups")).pattern
-                + r"\s+(?:\w+ly\s+)?" + words(data.get("third_party_verbs")).pattern, re.I
+                + r"\s+(?:\w+ly\s+)?" + words(data.get("third_party_verbs")).pattern
+                # the company's tool: "we're a PBI shop"
+                + r"|\s+(?:shop|house)\b"
+                # a named colleague right after the name: "Kubernetes: Priya on our infra team set up the cluster"
+                + r"|\s*[:\-–—]\s*(?-i:[A-Z][a-z]{2,})(?:\s+(?:on|from|in)\s+(?:our|the)\s+(?:[\w-]+\s+){0,2}?(?:team|squad))?\s+" + _NAMED_OTHER_VERBS,
+                re.I,
             ),
             level_cues=_level_cues(path.with_name("levels.yml"), cues),
             others_before_cue=re.compile(r"\b(?:" + "|".join(levels.get("others_before_cue") or ["(?!)"]) + r")\s+(?:(?:had|has|have)\s+)?(?:\w+ly\s+)?$", re.I),
@@ -508,6 +517,7 @@ class SkillExtractor:
                     negated = ((in_gap_list and cue_level is None) or (neg is not None and neg.start() <= at + offset < reach)
                                or (again is not None and again.start() <= at + offset)
                                or bool(_NEGATED_AFTER.search(clause[at + end : at + end + 80]))
+                               or self._row_negated(clause, at + end)
                                or (cue_level is None and self._negated_later(clause, at + end, at + offset)))
                     if not negated and (self.lexicon.theirs(clause, at + offset) or self.lexicon.made_by_others.match(clause, at + end)):
                         continue
@@ -561,6 +571,20 @@ class SkillExtractor:
     def _ends_with_name(self, text: str) -> bool:
         hits = self.find(text)
         return bool(hits) and not text[hits[-1][1] :].strip()
+
+    def _row_negated(self, clause: str, pos: int) -> bool:
+        """A table row whose value, after a dash or a colon, is a lack covers every name before it:
+        "Docker, model deployment/serving of any kind — none", "Spark / big data: 0/5"."""
+        rest = clause[pos : pos + 120]
+        sep = _ROW_SEPARATOR.search(rest)
+        if sep is None:
+            return False
+        between = rest[: sep.start()]
+        if self.lexicon.usage.search(between) or self.lexicon.level(between) is not None or _NEGATION.search(between):
+            return False
+        value = _NEGATED_AFTER.match(rest[sep.start() :])
+        # the value is the lack itself ("— none", "— no, never", ": 0/5"), not the lack of another thing ("- no cloud yet")
+        return value is not None and bool(_ROW_LACK_END.match(rest, sep.start() + value.end()))
 
     def _negated_later(self, clause: str, pos: int, name_start: int | None = None) -> bool:
         """A lack said after the skill: "Power BI is on my list", "Docker I've never used",

@@ -388,10 +388,33 @@ def test_merge_function_keeps_unstated_fields():
         ("- Tableau / Power BI: can't say I've done much of either, ever", "tableau"),
         ("our ML engineers deploy everything on Kubernetes, i hand them a checkpoint", "kubernetes"),
         ("Machine learning I've only read about", "machine_learning_fundamentals"),
+        # a table row whose value is a lack covers every name before it, a bracket and a second word too
+        ("Docker, model deployment/serving of any kind — none", "model_serving"),
+        ("Spark / big data: 0/5", "spark"),
+        ("Cloud (AWS) ☆☆☆☆☆ — everything runs on a platform the ML engineers own", "aws"),
+        ("Tableau / Power BI — no, never, we're a Looker shop", "tableau"),
+        ("airflow same, never used it", "workflow_orchestration"),
+        ("I couldn't build a decent dashboard in Tableau or Power BI to save my life", "power_bi"),
+        ("Kubernetes: Priya on our infra team set up the cluster and the Helm charts, I just hand over the image", "kubernetes"),
+        ("i keep seeing snowflake and dbt in job ads", "dbt"),
+        ("Kubernetes is a word I know, nothing more", "kubernetes"),
     ],
 )
 def test_the_ways_people_say_they_lack_a_skill(real_advisor, text, absent):
     assert levels(real_advisor, text).get(absent, 0) == 0
+
+
+@pytest.mark.parametrize(
+    "text, skill",
+    [
+        ("Docker, Kubernetes - no problem, I use both daily", "docker"),
+        ("Python, SQL: I couldn't be happier", "sql"),
+        ("Designed 30+ A/B tests; where we couldn't randomise I ran diff-in-diff studies", "causal_inference"),
+        ("I use Docker images someone else built", "docker"),
+    ],
+)
+def test_what_looks_like_a_lack_but_is_not(real_advisor, text, skill):
+    assert levels(real_advisor, text).get(skill, 0) >= 2
 
 
 def test_a_negation_about_something_else_does_not_reach_back(real_advisor):
