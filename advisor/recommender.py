@@ -281,6 +281,7 @@ class Recommender:
         n_plus = min(MAX_STAGES - n_core, math.ceil(plus_hours / (STAGE_WEEKS * weekly))) if plus else 0
         groups = [(g, True) for g in _split(core, max(n_core, 1 if core else 0))]
         groups += [(g, False) for g in _split(plus, max(n_plus, 1 if plus else 0))]
+        avoid = self._alternatives_not_taken(fit, profile.levels())
         stages, done = [], 0
         for n, (group, is_core) in enumerate(groups, 1):
             hours = sum(g.hours for g in group)
@@ -296,7 +297,7 @@ class Recommender:
                     end_week=end,
                     core=is_core,
                     resources=self.resources_for([g.skill_id for g in group], role_id=fit.role_id,
-                                                 levels={g.skill_id: g.current_level for g in group}),
+                                                 levels={g.skill_id: g.current_level for g in group}, avoid=avoid),
                     project=self._project(group, profile.levels(), [g.skill_id for s in stages for g in s.skills]),
                 )
             )
@@ -324,17 +325,30 @@ class Recommender:
         title = " and ".join(labels)
         return title[:1].upper() + title[1:]
 
-    def resources_for(self, skill_ids: list[str], limit: int = 3, role_id: str | None = None, levels: dict[str, int] | None = None) -> list[str]:
+    def _alternatives_not_taken(self, fit: RoleFit, levels: dict[str, int]) -> frozenset[str]:
+        """The members of the role's groups that this plan does not take and the person does not use:
+        a plan that teaches Power BI for "a BI tool" recommends no Tableau or Looker course."""
+        taken = {g.skill_id for g in fit.gaps} | {s for s, lvl in levels.items() if lvl > 0}
+        others: set[str] = set()
+        for req in self.roles[fit.role_id].requirements:
+            if len(req.members) > 1 and taken & set(req.members):
+                others |= set(req.members) - taken
+        return frozenset(others)
+
+    def resources_for(self, skill_ids: list[str], limit: int = 3, role_id: str | None = None, levels: dict[str, int] | None = None,
+                      avoid: frozenset[str] = frozenset()) -> list[str]:
         """Up to ``limit`` resources for these skills. A resource is eligible only if its ``skills``
         name one of them and, with ``role_id``, its ``roles`` name that path (or no path at all).
         Picked one at a time: the one teaching most skills not yet covered, then the one whose level
         suits where the person starts (``levels``: a beginner's tutorial is no step from SQL at 2, a
         500-page reference none from 0), then one mainly about these skills, then the most focused,
         then the shortest. After the first, a resource that teaches nothing new is picked only when
-        these skills are what it is mainly about, at a level that suits the person."""
+        these skills are what it is mainly about, at a level that suits the person. A resource mainly
+        about a skill in ``avoid`` (a tool the plan does not take) is never picked."""
         wanted = set(skill_ids)
         levels = levels or {}
-        pool = [d for d in self.kb.of_kind("resource") if wanted & set(d.meta.skills) and _on_path(d, role_id)]
+        pool = [d for d in self.kb.of_kind("resource")
+                if wanted & set(d.meta.skills) and _on_path(d, role_id) and d.meta.skills[0] not in avoid]
         picked, covered = [], set()
         while pool and len(picked) < limit:
             best = min(pool, key=lambda d: (

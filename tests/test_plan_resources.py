@@ -116,6 +116,19 @@ def test_a_containerised_api_is_not_a_project_before_docker(real_advisor, profil
             assert "docker" not in real_advisor.recommender.project_skills(st.project), st.project
 
 
+def test_no_resource_for_a_tool_the_plan_does_not_take(real_advisor):
+    """A statistician learning Power BI for "a BI tool" was sent to a Tableau certification for data
+    storytelling and a Looker course for dashboard design."""
+    text = ("Statistician, nine years in oncology trials: SAS daily, R for graphics and a couple of internal "
+            "packages, basic SQL. No Python, no Git, never built a model myself.")
+    rec = real_advisor.recommend(real_advisor.profile(text), targets=["bi_analyst"])
+    tool = next(g.skill_id for g in rec.roles[0].gaps if g.group and "BI tool" in g.group)
+    others = {"power_bi", "tableau", "looker"} - {tool}
+    for st in rec.plan.stages:
+        for rid in st.resources:
+            assert real_advisor.kb.docs[rid].meta.skills[0] not in others, (tool, st.number, rid)
+
+
 @pytest.mark.parametrize("role_id", TARGET_ROLES)
 def test_the_issue_mismatches_are_gone(real_advisor, profiles, role_id):
     """Linux/Docker/Python stages got Airflow docs and CKAD; API and serving stages dbt Fundamentals;
