@@ -41,7 +41,7 @@ if TYPE_CHECKING:  # annotations only: importing langchain_core costs 0.1-0.15 s
 _CLAUSE = re.compile(r"(?:[.;!?\n]+|\bbut\b|\balthough\b|\bthough\b|\bhowever\b|\bwhereas\b|\bexcept\b|(?<!not )(?<!n't )(?<!\()\byet\b(?! to\b)|\bwhile\b|\bso\b(?=\s+(?:i|we)\b))", re.I)
 _SEGMENT = re.compile(r",|\band\b|\bplus\b|&|/(?=\s)|\|", re.I)
 _NEGATION = re.compile(
-    r"\b(no|not|never|don'?t|do not|doesn'?t|haven'?t|have not|hasn'?t|didn'?t|did not|couldn'?t (?:\w+\s+)?(?:build|write|code|use|tell|explain|deploy|set up|do|read|make|create|train|get)|could not (?:\w+\s+)?(?:build|write|code|use|tell|explain|deploy|set up|do|read|make|create|train|get)|without|lack|lacking|zero|"
+    r"\b(no|not|never|don'?t|do not|doesn'?t|haven'?t|have not|hasn'?t|didn'?t|did not|(?:couldn'?t|could not) (?:\w+\s+)?(?:build|write|code|use|tell|explain|deploy|set up|do|read|make|create|train|get)|without|lack|lacking|zero|"
     r"unfamiliar|nothing|none|neither|nor|can'?t|cannot|want to learn|like to learn|need to learn|plan to learn|hope to learn|have yet to|should learn|could learn|might learn|learn to|thinking of learning|considering learning|not yet)\b(?!-)",
     re.I,
 )
