@@ -66,8 +66,9 @@ _PREPOSITION = re.compile(
     r"years?|months?|weeks?|days?|also|mostly|mainly|lots|lot)\b",
     re.I,
 )
-_NEGATED_AFTER = re.compile(r"^(?:\s*/\s*[\w+#.-]+(?: [\w+#.-]+)?)*[\s:\-–—=?(|]*(?:0(?![.\d])|nil|tbd|tba|todo|to-?do|no|none|never|nope|nada|zip|zilch|zero|nothing|n/a|couldn'?t|could not|wouldn'?t|would not|not really|not yet|not much|not my (?:area|thing|job|strength)|haven'?t|don'?t|do not|doesn'?t|can'?t|cannot|what(?:'s| is| are) (?:that|those|these|this|it))\b", re.I)
-"""A negation right after the skill: "kubernetes no", "Kubernetes: never used it", "Python: none"."""
+_NEGATED_AFTER = re.compile(r"^(?:\s*/\s*[\w+#.-]+(?: [\w+#.-]+)?)*[\s:\-–—=?()|]*(?:0(?![.\d])|nil|tbd|tba|todo|to-?do|no|none|never|nope|nada|zip|zilch|zero|nothing|n/a|couldn'?t|could not|wouldn'?t|would not|not really|not yet|not much|not my (?:area|thing|job|strength)|haven'?t|don'?t|do not|doesn'?t|can'?t|cannot|what(?:'s| is| are) (?:that|those|these|this|it))\b|^(?:\s*/\s*[\w+#.-]+(?: [\w+#.-]+)?)*[\s()]*[:|—–-]\s*[-–—]\s*(?=$|[|,;])", re.I)
+"""A negation right after the skill: "kubernetes no", "Kubernetes: never used it", "Python: none",
+or an empty table cell: "Spark — -", "GCP: —"."""
 _ROW_LACK_END = re.compile(r"\s*(?:$|[,.;:!?)(/]|\b(?:experience|exposure|idea|clue|real|at all|whatsoever|so far|yet|either|never|not|no|none|used|touched|tried|done|worked|needed)\b)", re.I)
 _ROW_SEPARATOR = re.compile(r"\s[—–]\s|\s-\s|:\s")
 """Between the names of a table row and its value: "Docker, Kubernetes — none", "Spark / big data: 0/5"."""
@@ -409,10 +410,10 @@ class SkillExtractor:
         if not self.embedder or not phrases:
             return [None] * len(phrases)
         ids, vecs = self._vectors()
+        if len(self._phrase_vectors) > 4096:  # bounded memory; cleared before this call's lookups, never during
+            self._phrase_vectors.clear()
         missing = [p for p in dict.fromkeys(phrases) if p not in self._phrase_vectors]
         if missing:
-            if len(self._phrase_vectors) > 4096:
-                self._phrase_vectors.clear()
             self._phrase_vectors.update(zip(missing, self.embedder.embed_documents(missing)))
         q = np.asarray([self._phrase_vectors[p] for p in phrases], dtype=np.float32)
         sims = q @ vecs.T

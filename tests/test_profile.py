@@ -521,3 +521,16 @@ def test_a_pasted_job_ad_says_nothing_about_the_person(real_advisor):
     read = levels(real_advisor, "The posting:\nRequirements:\n- Kubernetes\n- Terraform\n\nI have 3 years of Python.")
     assert read == {"python": 3}
     assert levels(real_advisor, "Requirements gathering: I run workshops with finance.")["requirements_gathering"] == 2
+
+
+def test_the_phrase_cache_bound_never_loses_a_phrase_mid_call(real_advisor):
+    """Past 4,096 cached phrases the cache is cleared; a call that both reuses and adds phrases then
+    crashed with a KeyError (a long-running API process, or `reskill eval` over every set)."""
+    cache = real_advisor.extractor._phrase_vectors
+    text = "I spent last year wrangling messy supplier files into one weekly pack"
+    first = levels(real_advisor, text)
+    assert cache, "the text is read by meaning, so its phrases are cached"
+    any_vector = next(iter(cache.values()))
+    cache.update({f"filler phrase {i}": any_vector for i in range(4100)})
+    both = levels(real_advisor, text + "\nand a brand new line about quarterly reviews with finance people")
+    assert {s: lvl for s, lvl in both.items() if s in first} == first
