@@ -161,6 +161,26 @@ def persona_metrics(adv, personas: list[dict], failures: list[str], baseline: di
     return out
 
 
+def reading_probe_metrics(adv, probes: list[dict]) -> dict[str, float]:
+    """The reader on fresh texts written by helpers who never saw it (tests/eval/reading_probes.jsonl):
+    the share of skills a text says the person lacks that are read as held, and the share of skills
+    it says they have that are read. ``blind`` sets were never used to change the reader; the others
+    were, after they were first measured. Reported, not gated: they show what is left to do."""
+    out: dict[str, float] = {}
+    for name, blind in (("tuned", False), ("blind", True)):
+        lacks = lacks_read = has = has_read = 0
+        for p in (p for p in probes if p.get("blind", False) == blind):
+            stated = {s.skill_id: s.level for s in adv.profile(p["text"]).skills if s.source == "stated"}
+            lacks += len(p.get("not", []))
+            lacks_read += sum(stated.get(s, 0) > 0 for s in p.get("not", []))
+            has += len(p.get("has", []))
+            has_read += sum(stated.get(s, 0) > 0 for s in p.get("has", []))
+        if lacks or has:
+            out[f"probe_{name}_lacks_read_as_held"] = lacks_read / max(lacks, 1)
+            out[f"probe_{name}_has_recall"] = has_read / max(has, 1)
+    return out
+
+
 def evaluate(adv, folder: Path, chat: bool = True) -> dict:
     """Every labelled set in ``folder``; ``chat=False`` skips the chat turns (tests/test_reading.py gates those)."""
     failures: list[str] = []
@@ -177,6 +197,8 @@ def evaluate(adv, folder: Path, chat: bool = True) -> dict:
         metrics.update(persona_metrics(adv, rows, failures, baseline, opinions))
         if opinions:
             metrics.update(rater_agreement(rows, opinions))
+    if (folder / "reading_probes.jsonl").is_file():
+        metrics.update(reading_probe_metrics(adv, read_jsonl(folder / "reading_probes.jsonl")))
     chat_ok = True
     if chat and (folder / "chat.jsonl").is_file():
         from advisor.chat_evaluation import chat_metrics, chat_passed
