@@ -196,6 +196,7 @@ Intent = Literal[
     "learn_first",
     "how_long",
     "skill_order",
+    "skill_need",
     "pay",
     "education",
     "interview",

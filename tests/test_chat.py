@@ -440,3 +440,28 @@ def test_a_sentence_added_through_the_store_is_in_the_answer_to_a_paraphrase(adv
     advisor.store.put("docker", doc.meta.model_dump(mode="json", exclude_none=True), body, doc.version)
     answer = Chat(advisor).say("how can I see the benefit of cached docker layers in practice?")
     assert sentence in answer.text, answer.text
+
+
+def test_whether_a_role_needs_a_skill_is_answered_from_its_requirements(real_advisor):
+    """"Do I need Kubernetes to be an ML engineer?" was answered with the degree question's answer."""
+    a = real_advisor.ask("do i need kubernetes to be an ML engineer?")
+    assert a.intent == "skill_need"
+    assert "not to be ready to apply" in a.text and "plus" in a.text and "PhD" not in a.text
+    check_citations(a)
+    b = real_advisor.ask("is sql a must for BI analyst jobs")
+    assert b.intent == "skill_need" and b.text.startswith("**SQL** (Business Intelligence Analyst): yes") and "level 3" in b.text
+    c = real_advisor.ask("do i need aws for ml engineering or is azure ok?")
+    assert "any one meets it" in c.text and c.text.count("(Machine Learning Engineer): yes") == 1
+
+
+def test_how_long_to_a_role_is_not_read_as_how_long_to_learn_the_skills_described(real_advisor):
+    """The skills in "python sklearn sql, some tableau. no docker" describe the person; the question
+    is the time to the role (it was answered with Python 3->4 and scikit-learn 3->4)."""
+    a = real_advisor.ask("im a data scientist 4 yrs, python sklearn sql, some tableau. no docker. how long would it "
+                         "take me to become an ML engineer at 5 hours a week, and do i need kubernetes?")
+    assert a.text.startswith("For Machine Learning Engineer:") and "from level 3 to level 4" not in a.text
+    requirements = len(real_advisor.kb.roles["ml_engineer"].requirements)
+    assert f"of {requirements} requirements" in a.text  # a requirement partly met is not counted twice
+    assert "degrees and certificates" not in a.text
+    learn = real_advisor.ask("how long to learn docker if i want to be an ML engineer?")
+    assert "Docker" in learn.text.split("\n")[0]

@@ -20,7 +20,7 @@ EVAL = Path(__file__).parent / "eval" / "chat.jsonl"
 TYPES = {
     "role_info", "day_to_day", "role_difference", "compare", "fit", "plan", "learn_first", "how_long", "skill_order", "pay",
     "education", "interview", "portfolio", "market", "ai_impact", "skill_info", "resources", "profile_update", "preference",
-    "correction", "follow_up", "greeting", "thanks", "capabilities", "out_of_scope",
+    "correction", "follow_up", "greeting", "thanks", "capabilities", "out_of_scope", "skill_need",
 }
 
 

@@ -215,6 +215,9 @@ def build_context(adv, question: str, history: list, profile: Profile | dict | N
         else:
             picked = adv.recommend(current).plan.role_id
             reading = other_path(reading, picked if picked in TARGET_ROLES else TARGET_ROLES[0])
+    if reading.intent == "how_long" and reading.skills and reading.roles and _asks_time_to_role(adv, question):
+        # "python sklearn sql, no docker. how long to become an ML engineer?": the skills describe the person
+        reading = replace(reading, skills=())
     known = [] if changes else already_known(adv, question, current)
     ctx = TurnContext(question=question, reading=reading, profile=current, history=messages, changes=changes, known=known)
     ctx.paths = paths(adv, ctx)
@@ -281,6 +284,22 @@ def profile_diff(before: Profile, after: Profile, kb) -> list[str]:
     if added:
         out.append("preference noted: " + ", ".join(added))
     return out
+
+
+_HOW_LONG = re.compile(r"\b(?:how long|how much time|how many (?:weeks|months|hours|years)|time (?:needed|it takes)|timeline)\b", re.I)
+
+
+def _asks_time_to_role(adv, question: str) -> bool:
+    """Whether a "how long" question asks about a role rather than a skill: after the first "how
+    long", a role is named before any skill ("how long would it take me to become an ML engineer,
+    and do I need Kubernetes?"), not "how long to learn Docker if I want to be an ML engineer"."""
+    asked = _HOW_LONG.search(question)
+    if asked is None:
+        return False
+    rest = question[asked.end() :]
+    role_at = min((m.start() for pat in ROLE_PATTERNS.values() for m in [pat.search(rest)] if m), default=None)
+    skill_at = min((a for a, _, _ in adv.extractor.find(rest)), default=None)
+    return role_at is not None and (skill_at is None or role_at < skill_at)
 
 
 def _second_question(adv, question: str, reading: Reading) -> str | None:
@@ -435,6 +454,12 @@ def _retrieve(adv, ctx: TurnContext) -> None:
             ctx.add_hits(search(adv, q + " LLMs AI", k=2, kind="market"))
     elif kind == "market":
         ctx.add_hits(search(adv, q, k=2, kind="market"))
+    elif kind == "skill_need":
+        target = _target_words(ctx)
+        for role in roles:
+            ctx.add_hits([section(adv, role, "good looks like", "skills", "tools")])
+        for sid in r.skills[:2]:
+            ctx.add_hits([section(adv, sid, f"matter for {target}", "why", "matter")])
     elif kind == "skill_info":
         target = _target_words(ctx)
         # The passage of the skill's document that best answers the question as asked, when it is

@@ -294,6 +294,50 @@ def skill_info(kb, ctx: TurnContext, cites: Citations) -> str:
     return "\n\n".join(out)
 
 
+def skill_need(kb, ctx: TurnContext, cites: Citations) -> str:
+    """Whether the paths in question need a skill: core (needed to be ready to apply), plus (raises
+    fit, not needed to apply) or not asked, from the role documents' requirements; with where the
+    person stands and the hours to the level asked. Two skills of one group ("AWS or Azure?") get
+    one answer: any member meets it."""
+    out, answered = [], set()
+    for sid in [s for s in ctx.reading.skills if s in kb.skills][:2]:
+        skill = kb.skills[sid]
+        have = ctx.profile.level(sid)
+        for role in paths_of(ctx):
+            doc = kb.roles.get(role)
+            if doc is None:
+                continue
+            ref = cites.cite(ctx.hit_for(role))
+            req = next((r for r in doc.requirements if sid in r.members), None)
+            if req is None:
+                out.append(f"**{skill.title}** ({doc.title}): not among the requirements Reskill holds for the role; "
+                           f"its postings rarely ask for it. {ref}".strip())
+                continue
+            if (role, id(req)) in answered:
+                continue
+            answered.add((role, id(req)))
+            need = req.level_for(ctx.profile.seniority)
+            names = [kb.skills[m].title for m in req.members if m in kb.skills]
+            what = "it" if len(names) == 1 else f"one of {', '.join(names[:-1])} or {names[-1]} (any one meets it)"
+            if req.need == "core":
+                verdict = f"yes: {doc.title} postings ask for {what} at level {need} ({LEVEL_WORDS[need]}) to be ready to apply"
+            else:
+                verdict = (f"not to be ready to apply: {what} is a plus for {doc.title}, asked by some postings, so it "
+                           f"raises your fit and is in the full plan but does not block applying")
+            line = f"**{skill.title}** ({doc.title}): {verdict}. {ref}".rstrip()
+            if have >= need:
+                line += f" You are at level {have} already."
+            else:
+                hours = skill.hours_between(have, need)
+                line += (f" From level {have}, reaching {need} takes about {hours} hours "
+                         f"(about {hours / ctx.profile.weekly_hours:.0f} weeks at {ctx.profile.weekly_hours:g} hours a week).")
+            out.append(line)
+        why = next((h for h in _hits(ctx, sid) if h.score == 0), None)
+        if why is not None and out:
+            out.append(_quoted(why, kb, cites))
+    return "\n\n".join(out) if out else skill_info(kb, ctx, cites)
+
+
 def job_ready_level(kb, ctx: TurnContext, skill_id: str) -> tuple[int, str | None]:
     """The level the roles in question ask of a skill (the highest), and which role asks it."""
     best, who = 0, None
@@ -491,6 +535,7 @@ WRITERS = {
     "market": market,
     "ai_impact": ai_impact,
     "skill_info": skill_info,
+    "skill_need": skill_need,
     "how_long": how_long,
     "skill_order": skill_order,
     "learn_first": learn_first,

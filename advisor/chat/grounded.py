@@ -39,6 +39,7 @@ LABELS = {
     "market": "the job market",
     "ai_impact": "AI and LLMs changing the work",
     "skill_info": "what a skill or tool is",
+    "skill_need": "whether a role needs a skill",
     "resources": "courses, books and certifications",
     "profile_update": "updating your profile",
     "preference": "what you prefer",
@@ -149,7 +150,7 @@ class GroundedEngine:
         gaps = _list([_gap_line(g) for g in fit.gaps[:3]]) or "none"
         if not self._figures(ctx):
             return f"- **{fit.title}** {ref}: biggest gaps {gaps}."
-        total = len(fit.matched) + len(fit.transferable) + len(fit.gaps)
+        total = len(fit.matched) + len(fit.gaps)  # a requirement partly met (transferable) is also a gap
         return (
             f"- **{fit.title}: {fit.fit:.0%} fit** {ref}: you meet {len(fit.matched)} of {total} requirements; "
             f"biggest gaps: {gaps}; {_weeks(fit)} at {ctx.profile.weekly_hours:g} h a week."
