@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # annotations only: importing langchain_core's chat models co
 from advisor.chat.context import build_context
 from advisor.chat.intents import roles_in
 from advisor.chat.engines import make_engine
+from advisor.chat.grounded import join_answers, stream_answer
 
 from advisor.errors import BadInput
 from advisor.extraction import SkillExtractor
@@ -279,13 +280,34 @@ class Advisor:
 
     # -- chat --------------------------------------------------------------------------------
     def ask(self, question: str, history: list | None = None, profile: Profile | dict | None = None) -> Answer:
-        """One chat turn. ``history`` is ``[{role, content}]``; the profile is rebuilt from it when not given."""
-        return self.engine.answer(question, build_context(self, question, history or [], profile))
+        """One chat turn. ``history`` is ``[{role, content}]``; the profile is rebuilt from it when not given.
+        A message that asks two kinds of question ("what does a BI analyst do all day? and is the pay
+        worse?") gets both answers, the second under its own heading."""
+        history = history or []
+        return self._answer_both(question, history, build_context(self, question, history, profile))
 
     def stream(self, question: str, history: list | None = None, profile: Profile | dict | None = None) -> Iterator[str | Answer]:
         """Yields text pieces, then the final :class:`Answer`."""
-        ctx = build_context(self, question, history or [], profile)
+        history = history or []
+        ctx = build_context(self, question, history, profile)
+        if ctx.also_text:
+            yield from stream_answer(self._answer_both(question, history, ctx))
+            return
         yield from self.engine.stream(question, ctx)
+
+    def _answer_both(self, question: str, history: list, ctx) -> Answer:
+        second, kind = ctx.also_text, ctx.also
+        if second:
+            ctx.also = None  # answered below, not pointed to
+        answer = self.engine.answer(question, ctx)
+        if not second or answer.intent in ("out_of_scope", "clarify"):
+            return answer
+        said = [*history, {"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]
+        other = self.engine.answer(second, build_context(self, second, said, answer.profile))
+        if other.intent in ("out_of_scope", "clarify", "need_profile") or not other.citations:
+            ctx.also = kind  # not answerable here: the first answer points to it instead
+            return self.engine.answer(question, ctx)
+        return join_answers(answer, other, kind)
 
     def _check_roles(self, roles: list[str] | None) -> list[str] | None:
         if roles is None:

@@ -465,3 +465,19 @@ def test_how_long_to_a_role_is_not_read_as_how_long_to_learn_the_skills_describe
     assert "degrees and certificates" not in a.text
     learn = real_advisor.ask("how long to learn docker if i want to be an ML engineer?")
     assert "Docker" in learn.text.split("\n")[0]
+
+
+def test_a_message_with_two_kinds_of_question_gets_both_answers(real_advisor):
+    """"... do all day? and is the pay worse than data science" was answered in part, with "ask that
+    on its own"; now the second question is answered under its own heading, on one citation list."""
+    q = "what does a bi analyst actually do all day? and is the pay worse than data science"
+    a = real_advisor.ask(q)
+    assert "**On pay:**" in a.text and "$" in a.text and "ask that on its own" not in a.text
+    check_citations(a)
+    numbers = {int(n) for n in re.findall(r"\[(\d+)\]", a.text)}
+    assert numbers == set(range(1, len(a.citations) + 1))
+    streamed = list(real_advisor.stream(q))
+    assert streamed[-1].text == a.text and "".join(streamed[:-1]) == a.text
+    both = real_advisor.ask("im a data scientist 4 yrs, python sklearn sql. how long would it take me to become an ML "
+                            "engineer at 5 hours a week, and do i need kubernetes?")
+    assert "**On whether a role needs a skill:**" in both.text and "not to be ready to apply" in both.text

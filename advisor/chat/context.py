@@ -54,6 +54,8 @@ class TurnContext:
     """What the recommender needs to know before it can give figures, when it says so."""
     also: str | None = None
     """The type of a second question in the same message, when there is one."""
+    also_text: str = ""
+    """That second question as the person wrote it ("is the pay worse than data science")."""
     options: list[str] = field(default_factory=list)
     """The two options a question weighs ("a cert or a portfolio?"), each answered with its own passage."""
 
@@ -221,7 +223,7 @@ def build_context(adv, question: str, history: list, profile: Profile | dict | N
     known = [] if changes else already_known(adv, question, current)
     ctx = TurnContext(question=question, reading=reading, profile=current, history=messages, changes=changes, known=known)
     ctx.paths = paths(adv, ctx)
-    ctx.also = _second_question(adv, question, reading)
+    ctx.also, ctx.also_text = _second_question(adv, question, reading)
     _retrieve(adv, ctx)
     return ctx
 
@@ -302,16 +304,16 @@ def _asks_time_to_role(adv, question: str) -> bool:
     return role_at is not None and (skill_at is None or role_at < skill_at)
 
 
-def _second_question(adv, question: str, reading: Reading) -> str | None:
-    """The type of a second question in the same message ("how much do they earn, and how long
-    would it take me?"), when it differs from the first; the answer points to it."""
+def _second_question(adv, question: str, reading: Reading) -> tuple[str | None, str]:
+    """The type and text of a second question in the same message ("how much do they earn, and how
+    long would it take me?"), when its type differs from the first's; it is answered after the first."""
     parts = [p.strip() for p in re.split(r"\?|\band (?:also )?(?=how|what|which|should|is|are|do|does|will|where)\b", question) if len(p.split()) >= 3]
     if len(parts) < 2 or reading.intent in FIXED:
-        return None
-    for guess in chat_reader(adv).guesses(parts[1:]):
+        return None, ""
+    for part, guess in zip(parts[1:], chat_reader(adv).guesses(parts[1:])):
         if not guess.unsure and guess.type != reading.intent and guess.type not in FIXED + ABOUT_ME + ("follow_up",):
-            return str(guess.type)
-    return None
+            return str(guess.type), part
+    return None, ""
 
 
 def has_profile(profile: Profile) -> bool:

@@ -319,6 +319,29 @@ class GroundedEngine:
         return text
 
 
+def join_answers(first: Answer, second: Answer, kind: str) -> Answer:
+    """The answers to the two questions of one message, under one list of citations: the second's
+    markers are renumbered to the joined list (a passage both cite keeps one number)."""
+    hits = list(first.citations)
+    number: dict[int, int] = {}
+    for n, hit in enumerate(second.citations, 1):
+        key = (hit.doc_id, hit.section, hit.snippet)
+        same = next((i for i, h in enumerate(hits, 1) if (h.doc_id, h.section, h.snippet) == key), None)
+        if same is None:
+            hits.append(hit)
+            same = len(hits)
+        number[n] = same
+    text = re.sub(r"\[(\d+)\]", lambda m: f"[{number.get(int(m.group(1)), int(m.group(1)))}]", second.text)
+    heading = LABELS.get(kind, "your other question")
+    return first.model_copy(update={
+        "text": f"{first.text}\n\n**On {heading}:** {text}",
+        "citations": hits,
+        "grounded": first.grounded and second.grounded,
+        "profile": second.profile,
+        "suggestions": list(dict.fromkeys([*first.suggestions, *second.suggestions])),
+    })
+
+
 def stream_answer(answer: Answer) -> Iterator[str | Answer]:
     """Stream a finished answer in pieces of a few words (as a model would), then the answer itself."""
     words = re.findall(r"\S+\s*", answer.text)
