@@ -181,8 +181,9 @@ def reading_probe_metrics(adv, probes: list[dict]) -> dict[str, float]:
     return out
 
 
-def evaluate(adv, folder: Path, chat: bool = True) -> dict:
-    """Every labelled set in ``folder``; ``chat=False`` skips the chat turns (tests/test_reading.py gates those)."""
+def evaluate(adv, folder: Path, chat: bool = True, probes: bool = True) -> dict:
+    """Every labelled set in ``folder``; ``chat=False`` skips the chat turns (tests/test_reading.py gates
+    those), ``probes=False`` the reading probes (reported, not gated)."""
     failures: list[str] = []
     metrics = {}
     queries, personas = folder / "queries.jsonl", folder / "personas.jsonl"
@@ -197,7 +198,7 @@ def evaluate(adv, folder: Path, chat: bool = True) -> dict:
         metrics.update(persona_metrics(adv, rows, failures, baseline, opinions))
         if opinions:
             metrics.update(rater_agreement(rows, opinions))
-    if (folder / "reading_probes.jsonl").is_file():
+    if probes and (folder / "reading_probes.jsonl").is_file():
         metrics.update(reading_probe_metrics(adv, read_jsonl(folder / "reading_probes.jsonl")))
     chat_ok = True
     if chat and (folder / "chat.jsonl").is_file():
