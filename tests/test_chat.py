@@ -308,6 +308,14 @@ def test_the_certificate_verdict_follows_what_the_person_said_about_the_tool(rea
     tableau.say("I'm a data scientist, 5 years. Python, pandas, scikit-learn, SQL, Git and some Tableau. I can do 8 hours a week.")
     a = tableau.say("is it worth getting a power bi cert or just build a portfolio?")
     assert a.text.startswith("**Short answer: the portfolio first, built in") and "You already use Tableau" in a.text, a.text
+    # Someone who listed their skills without the tool, or with its alternative at basic level, gets a
+    # verdict and the assumption it rests on, not "tell me how well you know Power BI".
+    q = "is it worth getting a power bi cert or just build a portfolio?"
+    base = [("python", 3), ("pandas", 3), ("scikit_learn", 3), ("sql", 2), ("git", 2)]
+    for extra, said in (([("tableau", 1)], "used Tableau only a little"), ([], "did not mention")):
+        profile = {"skills": [{"skill_id": s, "level": lvl} for s, lvl in base + extra], "weekly_hours": 8}
+        b = real_advisor.ask(q, profile=profile)
+        assert b.text.startswith("**Short answer: both") and said in b.text and "tell me if not" in b.text, b.text
 
 
 def test_two_skills_to_order_each_get_their_own_passage(real_advisor):

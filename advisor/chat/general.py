@@ -174,8 +174,13 @@ def _verdict(kb, ctx: TurnContext, cert: Hit, cite: str) -> str:
         return (f"**Short answer: the portfolio first.** You already use {tool}, and a certificate is rarely worth "
                 f"it as a substitute for experience you already have; take {name} as well if the postings you "
                 f"target name it. {cite}")
-    if skill in said:
-        where = f"{tool[:1].upper() + tool[1:]} is new to you" if said[skill] == 0 else f"You know only the basics of {tool}"
+    tried = _alternative_held(kb, m, skill, said, at_least=1)
+    if skill in said or any(lvl > 0 for lvl in said.values()):
+        if skill not in said:  # a list of what they use without the tool: it is new to them, said so
+            where = (f"You have used {tried} only a little and did not mention {tool}, so I take {tool} to be new to you "
+                     f"(tell me if not)" if tried else f"You did not mention {tool}, so I take it to be new to you (tell me if not)")
+        else:
+            where = f"{tool[:1].upper() + tool[1:]} is new to you" if said[skill] == 0 else f"You know only the basics of {tool}"
         return (f"**Short answer: both, and they help each other.** {where}, and a "
                 f"certificate is worth its cost when it makes you learn a tool you genuinely lack: {name} "
                 f"(about {m.effort_hours} hours) gives the learning a syllabus, and the portfolio project is the "
@@ -185,14 +190,14 @@ def _verdict(kb, ctx: TurnContext, cert: Hit, cite: str) -> str:
             f"say which comes first for you. {cite}")
 
 
-def _alternative_held(kb, meta, skill: str | None, said: dict[str, int]) -> str | None:
-    """A skill the person said they use at working level that a role on the certificate's path
-    accepts in place of its main skill (Tableau for a Power BI certificate), in words."""
+def _alternative_held(kb, meta, skill: str | None, said: dict[str, int], at_least: int = 2) -> str | None:
+    """A skill the person said they use (at working level by default) that a role on the
+    certificate's path accepts in place of its main skill (Tableau for a Power BI certificate), in words."""
     for role_id in meta.roles:
         role = kb.roles.get(role_id)
         for req in role.requirements if role else []:
             if skill in req.members:
-                held = [s for s in req.members if s != skill and said.get(s, 0) >= 2]
+                held = [s for s in req.members if s != skill and said.get(s, 0) >= at_least]
                 if held:
                     return in_sentence(_short(kb.skills[held[0]].title))
     return None
