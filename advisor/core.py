@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # annotations only: importing langchain_core's chat models co
 from advisor.chat.context import build_context
 from advisor.chat.intents import roles_in
 from advisor.chat.engines import make_engine
-from advisor.chat.grounded import join_answers, stream_answer
+from advisor.chat.grounded import join_answers, pointer_to, stream_answer
 
 from advisor.errors import BadInput
 from advisor.extraction import SkillExtractor
@@ -305,8 +305,7 @@ class Advisor:
         said = [*history, {"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]
         other = self.engine.answer(second, build_context(self, second, said, answer.profile))
         if other.intent in ("out_of_scope", "clarify", "need_profile") or not other.citations:
-            ctx.also = kind  # not answerable here: the first answer points to it instead
-            return self.engine.answer(question, ctx)
+            return answer.model_copy(update={"text": answer.text + pointer_to(kind)})  # not answerable here: point to it
         return join_answers(answer, other, kind)
 
     def _check_roles(self, roles: list[str] | None) -> list[str] | None:

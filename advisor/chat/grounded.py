@@ -107,8 +107,8 @@ class GroundedEngine:
             if not cites.hits and intent not in ("profile_update", "preference", "correction"):
                 text = "I could not find anything in the knowledge base that answers this. " + load_prompt("help")
                 intent = "search"
-        if ctx.also and ctx.also in LABELS and intent not in ("out_of_scope", "clarify"):
-            text += f"\n\nYou also asked about {LABELS[ctx.also]}: ask that on its own and I'll answer it."
+        if intent not in ("out_of_scope", "clarify"):
+            text += pointer_to(ctx.also)
         rec = ctx.recommendation
         if rec and rec.warnings and intent in NEEDS_PROFILE:
             text += "\n\n> " + " ".join(rec.warnings)
@@ -317,6 +317,11 @@ class GroundedEngine:
         if lean and lean in self.kb.docs:
             text += f" It leans the comparison toward {self.kb.docs[lean].title}."
         return text
+
+
+def pointer_to(kind: str | None) -> str:
+    """The sentence that points to a second question this answer does not answer."""
+    return f"\n\nYou also asked about {LABELS[kind]}: ask that on its own and I'll answer it." if kind in LABELS else ""
 
 
 def join_answers(first: Answer, second: Answer, kind: str) -> Answer:
