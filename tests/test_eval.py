@@ -15,6 +15,12 @@ def test_eval_thresholds_hold(real_advisor):
     assert m["dev_negation_errors"] <= MAX_NEGATION_ERRORS, failures
     # The persona bands are far closer to what a career coach says than before the role prior.
     assert m["dev_band_agreement"] > m["dev_band_agreement_before"] + 0.3
+    # The held-out split is reported as aggregates only: none of its personas is named in a miss.
+    from advisor.evaluation import read_jsonl
+
+    held_out = {p["id"] for p in read_jsonl(REPO_ROOT / "tests/eval/personas.jsonl") if p["split"] == "heldout"}
+    named = {line.split()[1].rstrip(":") for line in report["failures"] if line.startswith("persona ")}
+    assert named and not named & held_out
 
 
 def test_eval_sets_are_big_enough_and_reference_real_ids(real_advisor):
