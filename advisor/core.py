@@ -87,7 +87,8 @@ class Advisor:
     def _domain(self, kb: KnowledgeBase) -> None:
         """The parts built from the knowledge base itself; rebuilt whenever it changes."""
         self.recommender = Recommender(kb)
-        self.extractor = SkillExtractor(kb, self.embedder, cache_dir=self.settings.data_dir / "cache")
+        self.extractor = SkillExtractor(kb, self.embedder, cache_dir=self.settings.data_dir / "cache",
+                                        claims_cache=self.settings.model_cache_dir / "claims")
         self.extractor.warm()
         if getattr(self, "engine", None) is None:
             self.engine, self.engine_note = make_engine(self.settings, kb, self._chat_model)

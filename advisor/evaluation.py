@@ -165,23 +165,19 @@ def persona_metrics(adv, personas: list[dict], all_failures: list[str], baseline
 
 
 def reading_probe_metrics(adv, probes: list[dict]) -> dict[str, float]:
-    """The reader on fresh texts written by helpers who never saw it (tests/eval/reading_probes.jsonl):
-    the share of skills a text says the person lacks that are read as held, and the share of skills
-    it says they have that are read. ``blind`` sets were never used to change the reader; the others
-    were, after they were first measured. Reported, not gated: they show what is left to do."""
-    out: dict[str, float] = {}
-    for name, blind in (("tuned", False), ("blind", True)):
-        lacks = lacks_read = has = has_read = 0
-        for p in (p for p in probes if p.get("blind", False) == blind):
-            stated = {s.skill_id: s.level for s in adv.profile(p["text"]).skills if s.source == "stated"}
-            lacks += len(p.get("not", []))
-            lacks_read += sum(stated.get(s, 0) > 0 for s in p.get("not", []))
-            has += len(p.get("has", []))
-            has_read += sum(stated.get(s, 0) > 0 for s in p.get("has", []))
-        if lacks or has:
-            out[f"probe_{name}_lacks_read_as_held"] = lacks_read / max(lacks, 1)
-            out[f"probe_{name}_has_recall"] = has_read / max(has, 1)
-    return out
+    """The reader on texts written by helpers who never saw it (tests/eval/reading_probes.jsonl), never
+    used to change it or to train the claim reader: the share of skills a text says the person lacks
+    that are read as held, and the share of skills it says they have that are read. Reported, not
+    gated: they show what is left to do. (Texts once used to change the reader are training texts
+    now, in knowledge/reading/claims.jsonl.)"""
+    lacks = lacks_read = has = has_read = 0
+    for p in probes:
+        stated = {s.skill_id: s.level for s in adv.profile(p["text"]).skills if s.source == "stated"}
+        lacks += len(p.get("not", []))
+        lacks_read += sum(stated.get(s, 0) > 0 for s in p.get("not", []))
+        has += len(p.get("has", []))
+        has_read += sum(stated.get(s, 0) > 0 for s in p.get("has", []))
+    return {"probe_blind_lacks_read_as_held": lacks_read / max(lacks, 1), "probe_blind_has_recall": has_read / max(has, 1)}
 
 
 def evaluate(adv, folder: Path, chat: bool = True, probes: bool = True) -> dict:

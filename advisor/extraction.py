@@ -11,7 +11,9 @@ its segment and the segments after it in the same clause until another cue appea
 from __future__ import annotations
 
 from collections.abc import Callable
+import hashlib
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import yaml
 
+from advisor.claims import LACK_ABOVE, ClaimReader, mask
 from advisor.models import Extraction, Profile, SkillEvidence
 from advisor.profile_facts import (
     NUMBER,
@@ -327,6 +330,25 @@ def _yaml(path: Path) -> dict:
     return yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}
 
 
+@lru_cache(maxsize=1)
+def _code_hash() -> str:
+    h = hashlib.sha256()
+    for path in (Path(__file__), Path(__file__).with_name("profile_facts.py")):
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def rules_fingerprint(lexicon: Path) -> str:
+    """The rule reader's identity: its lexicon files (the first 8 characters; a test knowledge base
+    has its own) and this module with the profile facts. The claim reader's training clauses are cut
+    by it, so weights trained under other rules are not reused. The skill names are left out: the
+    classifier reads them masked, and a knowledge-base edit should not retrain it."""
+    h = hashlib.sha256()
+    for path in sorted(lexicon.glob("*.yml")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:8] + _code_hash()[:8]
+
+
 def years_to_level(years: float) -> int:
     if years >= 5:
         return 4
@@ -347,9 +369,12 @@ class SkillExtractor:
         cache_dir: Path | None = None,
         threshold: float = 0.55,
         margin: float = 0.08,
+        claims_cache: Path | None = None,
     ):
         """A phrase read by meaning takes the closest skill when its similarity is at least
-        ``threshold`` and beats the next skill's by ``margin``; an ambiguous phrase names none."""
+        ``threshold`` and beats the next skill's by ``margin``; an ambiguous phrase names none.
+        With an embedder, a mention the rules read as held is checked by the learned claim reader
+        (``advisor.claims``), whose weights are cached in ``claims_cache``."""
         self.kb = kb
         self.embedder = embedder
         self.cache_dir = cache_dir
@@ -366,6 +391,7 @@ class SkillExtractor:
         self._longest = max((len(n.split()) for n in self._names), default=1)
         self.lexicon = Lexicon.load(kb.root / "lexicon" / "preferences.yml")
         self._exact = {normalise_alias(a): a for a in self.lexicon.case_sensitive}
+        self.claims = ClaimReader(embedder, claims_cache, self._clauses, rules_fingerprint(kb.root / "lexicon")) if embedder is not None else None
         self._skill_vectors: tuple[list[str], np.ndarray] | None = None
         # Chat turns re-read earlier messages; their phrases are embedded once.
         self._phrase_vectors: dict[str, list[float]] = {}
@@ -402,9 +428,11 @@ class SkillExtractor:
         return np.stack([known[t] for t in texts])
 
     def warm(self) -> None:
-        """Embed the skill descriptions now (at load) rather than in the first chat turn."""
+        """Embed the skill descriptions and load the claim reader now (at load) rather than in the first chat turn."""
         if self.embedder is not None:
             self._vectors()
+        if self.claims is not None:
+            self.claims.warm()
 
     def _semantic(self, phrases: list[str]) -> list[tuple[str, float] | None]:
         if not self.embedder or not phrases:
@@ -460,6 +488,26 @@ class SkillExtractor:
 
     # -- extraction --------------------------------------------------------------------------
     def mentions(self, text: str) -> list[Mention]:
+        """The skills a text names, read by the rules; a bare mention they read as held whose clause
+        the claim reader is sure states a lack ("our platform guy does all the kubernetes stuff") is a lack."""
+        found = self._read_by_rules(text)
+        if self.claims is None:
+            return found
+        # Only a bare mention: a level or rating the rules read ("some Power BI", "SQL 4/5") is evidence
+        # of its own; so is a negation they placed on another skill of the clause ("only Excel, never
+        # Python"), or kept off this one by an exception ("never deployed anything outside the SAS grid").
+        negated_here = {m.evidence for m in found if m.level == 0}
+        held = [m for m in found if m.level > 0 and not m.explicit and m.evidence not in negated_here
+                and not _EXCEPTION.search(m.evidence)]
+        lack = self.claims.lack([mask(m.evidence, self.find(m.evidence), m.skill_id) for m in held])
+        overruled = {m.skill_id for m, p in zip(held, lack) if p >= LACK_ABOVE}
+        return [Mention(m.skill_id, 0, m.evidence, explicit=True) if m.skill_id in overruled else m for m in found]
+
+    def _clauses(self, text: str) -> list[tuple[str, str]]:
+        """(skill id, masked clause) for every skill the rules read in ``text``: the claim reader's training pairs."""
+        return [(m.skill_id, mask(m.evidence, self.find(m.evidence), m.skill_id)) for m in self._read_by_rules(text)]
+
+    def _read_by_rules(self, text: str) -> list[Mention]:
         found: dict[str, Mention] = {}
         fallback: list[tuple[str, int, str, bool]] = []
 
