@@ -88,6 +88,16 @@ def test_writing_checks_accept_urls_and_named_publications(kb_dir):
     assert load_knowledge(kb_dir).errors == []
 
 
+@pytest.mark.parametrize("placeholder", ["TODO Find The Source", "TBD Market Report", "See above, Kaggle Survey", "Internal note from Anna"])
+def test_placeholder_source_is_refused_even_when_it_looks_named(kb_dir, placeholder):
+    """Each of these would pass as a named publication (two words, a capital); the placeholder rule
+    in knowledge.base (_NOT_A_SOURCE) is what refuses them."""
+    edit(kb_dir / "market/llms_and_nlp.md", 'sources: ["ML Platform Podcast: LLMs and Machine Learning Layoffs (2024)"]',
+         f'sources: ["{placeholder}"]')
+    errs = errors_by_file(load_knowledge(kb_dir))
+    assert "is neither a URL nor a named publication" in errs[("market/llms_and_nlp.md", "sources.0")]
+
+
 def test_real_knowledge_base_passes_the_writing_checks():
     from tests.conftest import REAL_KB
 
