@@ -106,6 +106,9 @@ class RoleFit(BaseModel):
     weeks_full_plan: float = 0
     """``hours_full_plan`` at the profile's weekly hours: shown as "weeks for the full plan"."""
     why: str
+    variant: str | None = None
+    """The kind of posting the weeks and gaps count against when it is not the role's own list
+    ("platform-leaning ML engineer postings"); ``fit`` is the best over the kinds."""
     preference: str | None = None
     """How the person's stated preferences bear on this path, when they do."""
 

@@ -113,18 +113,35 @@ class Recommender:
         return hours
 
     def fit(self, profile: Profile, role_id: str, seniority: Seniority | None = None) -> RoleFit:
+        """The role's fit, counted against each kind of posting it has (its own requirement list and
+        its ``variants``). Weeks to ready, the gaps and the plan aim at the kind the person is closest
+        to being ready for (fewest hours to ready; the role's own list on a tie), and fit is the best
+        fit over the kinds, so neither can get worse when a level rises."""
         role = self.roles[role_id]
         seniority = seniority or profile.seniority
+        kinds = [self._fit_against(profile, role_id, role.requirements_of(v), seniority, v and v.name) for v in [None, *role.variants]]
+        closest = min(kinds, key=lambda f: f.hours_to_ready)  # min keeps the first (the role's own list) on a tie
+        if len(kinds) == 1:
+            return closest
+        best = max(f.fit for f in kinds)
+        why = self._why(role.title, best, closest.matched, closest.transferable, closest.gaps)
+        if closest.variant:
+            why += f" Counted against {closest.variant}, the kind you are closest to being ready for."
+        return closest.model_copy(update={"fit": best, "why": why})
+
+    def _fit_against(self, profile: Profile, role_id: str, requirements: list[Requirement], seniority: Seniority,
+                     variant: str | None) -> RoleFit:
+        role = self.roles[role_id]
         levels = profile.levels()
         sources = {s.skill_id: s.source for s in profile.skills}
-        weight = {id(r): r.importance * (PLUS_WEIGHT if r.need == "plus" else 1.0) for r in role.requirements}
+        weight = {id(r): r.importance * (PLUS_WEIGHT if r.need == "plus" else 1.0) for r in requirements}
         total = sum(weight.values())
         earned, matched, transferable, gap_rows = 0.0, [], [], []
         # Gaps that are not a choice (one-skill requirements), so a group's member is costed by what it adds.
         # A core group is costed against the core plan only: the plus gaps are not in the plan to ready.
-        single = [r for r in role.requirements if len(r.members) == 1 and levels.get(r.members[0], 0) < r.level_for(seniority)]
+        single = [r for r in requirements if len(r.members) == 1 and levels.get(r.members[0], 0) < r.level_for(seniority)]
         planned = {"core": frozenset(r.members[0] for r in single if r.need == "core"), "plus": frozenset(r.members[0] for r in single)}
-        for req in role.requirements:
+        for req in requirements:
             st = self.standing(req, levels, seniority, planned[req.need])
             credit = ASSUMED_CREDIT if sources.get(st.best) == "assumed" else 1.0
             earned += credit * weight[id(req)] * min(st.have, st.need) / st.need
@@ -152,6 +169,7 @@ class Recommender:
             hours_full_plan=hours_full,
             weeks_full_plan=round(hours_full / profile.weekly_hours, 1),
             why=self._why(role.title, fit, matched, transferable, gaps),
+            variant=variant,
         )
 
     def _gaps(self, rows: list[_Row]) -> list[Gap]:

@@ -101,9 +101,31 @@ class MedianWage(BaseModel):
     source: str
 
 
+class RoleVariant(BaseModel):
+    """Another kind of posting under the same title, as its requirements differ from the role's list.
+
+    ML engineer postings come in two kinds: most want modelling and software together, while
+    platform postings (serving, MLOps, training platforms) want models at working level and the
+    platform deeper. ``levels`` sets a requirement's mid level (named by its key: the skill, or a
+    group's first member; junior and senior levels move by the same steps); ``core`` makes plus
+    requirements core for this kind, at the mid level given. ``postings`` cites the sampled
+    postings (tests/eval/postings) of this kind.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, Field(min_length=3, max_length=80)]
+    """How a person reads it: "platform-leaning ML engineer postings"."""
+    postings: Annotated[list[Slug], Field(min_length=1)]
+    levels: dict[Slug, Level] = {}
+    core: dict[Slug, Level] = {}
+
+
 class RoleDoc(_Base):
     kind: Literal["role"]
     requirements: Annotated[list[Requirement], Field(min_length=1)]
+    variants: list[RoleVariant] = []
+    """Other kinds of posting for this role; readiness counts against the kind a person is closest to."""
     typical: dict[Slug, Annotated[int, Field(ge=0, le=4)]] = {}
     """Levels a typical mid-level holder of this role has in skills that are *not* requirements
     (a data scientist's Excel, Docker basics). With the requirements' levels they form the role
@@ -116,7 +138,39 @@ class RoleDoc(_Base):
         dupes = sorted({s for s in seen if seen.count(s) > 1})
         if dupes:
             raise ValueError(f"requirements list a skill more than once: {', '.join(dupes)}")
+        need = {r.key: r.need for r in self.requirements}
+        for i, v in enumerate(self.variants):
+            for field, keys in (("levels", v.levels), ("core", v.core)):
+                unknown = sorted(k for k in keys if k not in need)
+                if unknown:
+                    raise ValueError(f"variants.{i}.{field}: {', '.join(unknown)} is not a requirement of this role "
+                                     "(name a skill, or a group by its first member)")
+            already = sorted(k for k in v.core if need[k] == "core")
+            if already:
+                raise ValueError(f"variants.{i}.core: {', '.join(already)} is already core; set its level under 'levels'")
+            both = sorted(set(v.levels) & set(v.core))
+            if both:
+                raise ValueError(f"variants.{i}: {', '.join(both)} is under both 'levels' and 'core'")
         return self
+
+    def requirements_of(self, variant: RoleVariant | None) -> list[Requirement]:
+        """The requirement list for one kind of posting (``None``: the role's own list)."""
+        if variant is None:
+            return list(self.requirements)
+        out = []
+        for r in self.requirements:
+            level = variant.levels.get(r.key) or variant.core.get(r.key)
+            if level is None:
+                out.append(r)
+                continue
+            step = level - r.level
+            out.append(r.model_copy(update={
+                "level": level,
+                "need": "core" if r.key in variant.core else r.need,
+                "junior": None if r.junior is None else min(4, max(1, r.junior + step)),
+                "senior": None if r.senior is None else min(4, max(1, r.senior + step)),
+            }))
+        return out
 
 
 class SkillDoc(_Base):

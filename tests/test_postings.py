@@ -33,3 +33,20 @@ def test_every_posting_is_cited_by_its_role(role_id):
     sources = "\n".join(KB.roles[role_id].sources)
     for p in read_jsonl(FOLDER / f"{role_id}.jsonl"):
         assert p["source"] in sources and p["requirement_lines"], p["id"]
+
+
+@pytest.mark.parametrize("role_id", TARGET_ROLES)
+def test_a_kind_of_posting_is_backed_by_the_sampled_postings(role_id):
+    """A role's variant ("platform-leaning ML engineer postings") cites sampled postings of its kind:
+    each asks for at least one requirement the variant makes core, and fewer modelling asks than the
+    role's own list has core (the variant lowers those)."""
+    postings = {p["id"]: p for p in read_jsonl(FOLDER / f"{role_id}.jsonl")}
+    role = KB.roles[role_id]
+    for v in role.variants:
+        assert set(v.postings) <= set(postings), f"{v.name}: unknown posting ids {set(v.postings) - set(postings)}"
+        added = {m for r in role.requirements if r.key in v.core for m in r.members}
+        lowered = {m for r in role.requirements if r.key in v.levels and v.levels[r.key] < r.level for m in r.members}
+        for pid in v.postings:
+            asks = set(postings[pid]["skills"])
+            assert asks & added, f"{pid} asks for none of what {v.name} makes core"
+            assert len(asks & lowered) <= len(lowered) // 2, f"{pid} asks for most of what {v.name} lowers"

@@ -33,12 +33,15 @@ def profile(hours: float = 6, seniority: str = "mid", role: str | None = None, *
 
 def by_hand(kb, role_id: str, levels: dict[str, int], seniority: str = "mid") -> float:
     """Fit recomputed straight from the role document: a group counts its best member, a plus
-    requirement half its importance."""
-    reqs = kb.roles[role_id].requirements
-    weight = {id(r): r.importance * (0.5 if r.need == "plus" else 1) for r in reqs}
-    total = sum(weight.values())
-    got = sum(weight[id(r)] * min(max(levels.get(m, 0) for m in r.members), r.level_for(seniority)) / r.level_for(seniority) for r in reqs)
-    return got / total
+    requirement half its importance; the best over the role's kinds of posting (its variants)."""
+    role = kb.roles[role_id]
+    fits = []
+    for reqs in [role.requirements] + [role.requirements_of(v) for v in role.variants]:
+        weight = {id(r): r.importance * (0.5 if r.need == "plus" else 1) for r in reqs}
+        got = sum(weight[id(r)] * min(max(levels.get(m, 0) for m in r.members), r.level_for(seniority)) / r.level_for(seniority)
+                  for r in reqs)
+        fits.append(got / sum(weight.values()))
+    return max(fits)
 
 
 def test_fit_is_importance_weighted_coverage_with_partial_credit():
@@ -155,6 +158,33 @@ def test_control_a_profile_at_the_roles_own_levels_is_ready(role_id):
     levels = {r.key: r.level for r in REAL.roles[role_id].requirements}
     fit = rec.fit(profile(**levels), role_id)
     assert fit.fit >= 0.9 and fit.weeks_to_ready <= 2
+
+
+def test_a_platform_engineer_is_counted_against_platform_postings_and_a_data_scientist_is_not():
+    """ML engineer postings come in two kinds (knowledge/roles/ml_engineer.md, ``variants``). An MLOps
+    engineer is close to ready for the platform kind, though the modelling kind asks more of their
+    models; a data scientist is closer to the modelling kind. Weeks count against the closer kind."""
+    rec = Recommender(REAL)
+    mlops = complete(profile(role="mlops_engineer"), REAL)
+    own = Recommender(REAL)._fit_against(mlops, "ml_engineer", REAL.roles["ml_engineer"].requirements, "mid", None)
+    fit = rec.fit(mlops, "ml_engineer")
+    assert fit.variant == "platform-leaning ML engineer postings" and "platform-leaning" in fit.why
+    assert fit.hours_to_ready < own.hours_to_ready / 3 and fit.weeks_to_ready <= 4
+    assert fit.fit >= 0.6 and f"{round(fit.fit * 100)}% fit" in fit.why  # the issue's control; assumed levels earn 70%
+    ds = complete(profile(role="data_scientist"), REAL)
+    assert rec.fit(ds, "ml_engineer").variant is None
+    assert rec.fit(profile(), "ml_engineer").variant is None  # from nothing, the role's own list is no longer
+
+
+def test_a_variant_must_name_requirements_of_its_role():
+    from knowledge.schema import RoleDoc
+
+    meta = REAL.roles["ml_engineer"].model_dump()
+    for bad, message in (({"levels": {"tableau": 2}}, "variants.0.levels: tableau is not a requirement"),
+                         ({"core": {"docker": 3}}, "variants.0.core: docker is already core"),
+                         ({"levels": {"kubernetes": 2}, "core": {"kubernetes": 3}}, "kubernetes is under both")):
+        with pytest.raises(ValueError, match=message):
+            RoleDoc.model_validate({**meta, "variants": [{"name": "a kind", "postings": ["mle-01"], **bad}]})
 
 
 def test_calibration_bands_for_a_typical_data_scientist():
