@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import yaml
 
-from advisor.claims import LACK_ABOVE, ClaimReader, mask
+from advisor.claims import LACK_ABOVE, SCREEN_BELOW, ClaimReader, mask
 from advisor.models import Extraction, Profile, SkillEvidence
 from advisor.profile_facts import (
     NUMBER,
@@ -499,8 +499,17 @@ class SkillExtractor:
         negated_here = {m.evidence for m in found if m.level == 0}
         held = [m for m in found if m.level > 0 and not m.explicit and m.evidence not in negated_here
                 and not _EXCEPTION.search(m.evidence)]
-        lack = self.claims.lack([mask(m.evidence, self.find(m.evidence), m.skill_id) for m in held])
-        overruled = {m.skill_id for m, p in zip(held, lack) if p >= LACK_ABOVE}
+        by_clause: dict[str, list[Mention]] = {}
+        for m in held:
+            by_clause.setdefault(m.evidence, []).append(m)
+        hits = {clause: self.find(clause) for clause in by_clause}
+        # A clause of several bare names is screened with one vector first (SCREEN_BELOW).
+        several = [c for c, ms in by_clause.items() if len(ms) > 1]
+        screen = self.claims.lack([mask(c, hits[c], {m.skill_id for m in by_clause[c]}) for c in several])
+        checked = [m for c, ms in by_clause.items() for m in ms
+                   if len(ms) == 1 or screen[several.index(c)] >= SCREEN_BELOW]
+        lack = self.claims.lack([mask(m.evidence, hits[m.evidence], m.skill_id) for m in checked])
+        overruled = {m.skill_id for m, p in zip(checked, lack) if p >= LACK_ABOVE}
         return [Mention(m.skill_id, 0, m.evidence, explicit=True) if m.skill_id in overruled else m for m in found]
 
     def _clauses(self, text: str) -> list[tuple[str, str]]:

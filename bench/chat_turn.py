@@ -54,7 +54,7 @@ def main() -> None:
         floor += timed(lambda: adv.index.query(embedder.embed_query(f"floor query {next(counter)}"), 5), 1)
         turn += timed(lambda: adv.ask(TURNS[(n := next(counter)) % len(TURNS)].format(n=n), history=history), 1)
     rec = timed(lambda: adv.recommend(ABOUT.format(n=next(counter) % 30 + 2)), args.repeat)
-    # Every text new, with bare names the claim reader checks (one clause vector per name).
+    # Every text new, with five bare names in one clause: the claim reader screens the clause with one vector.
     listed = timed(lambda: adv.recommend(LISTED.format(n=next(counter))), args.repeat)
     embed_only = timed(lambda: embedder.embed_query(f"one embedding {next(counter)}"), args.repeat)
     print(summary("floor: query embedding + Chroma query", floor))

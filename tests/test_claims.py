@@ -57,6 +57,23 @@ def test_a_bare_mention_in_a_clause_that_states_a_lack_is_a_lack(real_advisor, t
     assert levels(real_advisor, text)[skill] == 0
 
 
+def test_a_list_of_bare_names_is_screened_with_one_vector(real_advisor, monkeypatch):
+    """Several bare names in one clause are read once with all of them masked (claims.SCREEN_BELOW);
+    only a clause that reads as a lack that way is checked name by name, and its lacks still count."""
+    embedded: list[list[str]] = []
+    reader = real_advisor.extractor.claims
+    real_embed = reader.embedder.embed_documents
+    monkeypatch.setattr(reader.embedder, "embed_documents", lambda texts: embedded.append(list(texts)) or real_embed(texts))
+    got = levels(real_advisor, "Stack at my last job (team 4471): Python, SQL, Tableau, Git and Airflow.")
+    assert min(got.values()) >= 2
+    clauses = [t for batch in embedded for t in batch if "X" in t]
+    assert clauses == ["Stack at my last job (team 4471): X, X, X, X and X"]
+    embedded.clear()
+    got = levels(real_advisor, "Kubernetes, Terraform — our ops team's world, no experience there")
+    assert got == {"kubernetes": 0, "infrastructure_as_code": 0}
+    assert len([t for batch in embedded for t in batch if "X" in t]) == 3  # the screen, then each name
+
+
 def test_listed_and_used_skills_stay_held(real_advisor):
     got = levels(real_advisor, "Skills: Python, SQL, Kubernetes, Terraform")
     assert set(got) == {"python", "sql", "kubernetes", "infrastructure_as_code"} and min(got.values()) >= 2
