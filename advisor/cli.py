@@ -209,7 +209,9 @@ def cmd_recommend(args, settings: Settings) -> int:
     if plan:
         from advisor.report import plan_summary
 
-        print(f"\nPlan toward {adv.kb.roles[plan.role_id].title}. {plan_summary(plan)}")
+        chosen = next(f for f in rec.roles if f.role_id == plan.role_id)
+        kind = f" (counted against {chosen.variant}, the kind you are closest to)" if chosen.variant else ""
+        print(f"\nPlan toward {adv.kb.roles[plan.role_id].title}{kind}. {plan_summary(plan)}")
         for st in plan.stages:
             part = "core" if st.core else "plus"
             print(f"  {st.number}. weeks {st.start_week:g}-{st.end_week:g}  {st.title} ({part})")

@@ -64,6 +64,17 @@ def test_profile_then_compare_plan_and_follow_ups(real_advisor):
     assert {first.role_id, a.recommendation.plan.role_id} == {"bi_analyst", "ml_engineer"}
 
 
+def test_an_mlops_engineer_is_told_which_kind_of_ml_engineer_job_the_weeks_count_against(real_advisor):
+    chat = Chat(real_advisor)
+    chat.say("MLOps engineer, 4 years: I run our KServe platform on Kubernetes, Terraform for the infra, "
+             "GitHub Actions for CI/CD, Docker daily, Prometheus monitoring for the models, Python every day.")
+    a = chat.say("how far am I from an ML engineer job?")
+    fit = next(f for f in a.recommendation.roles if f.role_id == "ml_engineer")
+    assert fit.variant == "platform-leaning ML engineer postings" and fit.weeks_to_ready <= 6
+    assert f"**{fit.weeks_to_ready:g} weeks to ready to apply**" in a.text
+    assert "Counted against platform-leaning ML engineer postings" in a.text
+
+
 def test_profile_accumulates_and_updates(real_advisor):
     chat = Chat(real_advisor)
     chat.say(ABOUT_ME)

@@ -154,6 +154,7 @@ class GroundedEngine:
         return (
             f"- **{fit.title}: {fit.fit:.0%} fit** {ref}: you meet {len(fit.matched)} of {total} requirements; "
             f"biggest gaps: {gaps}; {_weeks(fit)} at {ctx.profile.weekly_hours:g} h a week."
+            + (f" Counted against {fit.variant}, the kind you are closest to being ready for." if fit.variant else "")
         )
 
     def _shown(self, ctx: TurnContext) -> list[RoleFit]:
@@ -191,6 +192,8 @@ class GroundedEngine:
         score = f" at {fit.fit:.0%}" if self._figures(ctx) else ""
         head = f"{fit.title} scores{score} because {'; '.join(parts) or 'of how your levels compare with what it asks'}. {ref}".strip()
         out = [head, "", "Each requirement counts by its importance (1-5) times how much of the required level you have."]
+        if fit.variant:
+            out.append(f"The requirements are those of {fit.variant}, the kind of {fit.title} job you are closest to being ready for.")
         if fit.transferable:
             out.append("Partly there: " + _list([f"{m.name} ({m.current_level} of {m.required_level})" for m in fit.transferable[:4]]) + ".")
         return "\n".join(out) + self._assumed_note(ctx)
