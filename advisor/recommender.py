@@ -374,7 +374,7 @@ class Recommender:
                 d.meta.skills[0] not in wanted, -len(set(d.meta.skills) & wanted),
                 len(set(d.meta.skills) - wanted), d.meta.effort_hours, d.id,
             ))
-            pool.remove(best)
+            pool = [d for d in pool if d is not best]  # by identity: comparing documents field by field is slow
             if picked and not set(best.meta.skills) & (wanted - covered) and (
                 best.meta.skills[0] not in wanted or _level_mismatch(best.meta, wanted, levels) > 0.5
             ):

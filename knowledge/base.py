@@ -32,16 +32,20 @@ class KnowledgeBase:
     _by_kind: dict = field(default_factory=dict, repr=False, compare=False)
 
     def of_kind(self, kind: str) -> list[Document]:
-        return [d for d in self.docs.values() if d.kind == kind]
+        return list(self._kept(kind)[0])
 
     def _metas(self, kind: str) -> dict:
-        """id -> front matter of one kind, kept until ``docs`` is replaced or changes size (a
-        recommendation reads these thousands of times)."""
+        return self._kept(kind)[1]
+
+    def _kept(self, kind: str) -> tuple[tuple[Document, ...], dict]:
+        """The documents of one kind and id -> their front matter, kept until ``docs`` is replaced or
+        changes size (a recommendation reads these thousands of times)."""
         key = (kind, id(self.docs), len(self.docs))
         if key not in self._by_kind:
             if len(self._by_kind) > 16:
                 self._by_kind.clear()
-            self._by_kind[key] = {d.id: d.meta for d in self.of_kind(kind)}
+            docs = tuple(d for d in self.docs.values() if d.kind == kind)
+            self._by_kind[key] = (docs, {d.id: d.meta for d in docs})
         return self._by_kind[key]
 
     @property
