@@ -505,9 +505,8 @@ class SkillExtractor:
         hits = {clause: self.find(clause) for clause in by_clause}
         # A clause of several bare names is screened with one vector first (SCREEN_BELOW).
         several = [c for c, ms in by_clause.items() if len(ms) > 1]
-        screen = self.claims.lack([mask(c, hits[c], {m.skill_id for m in by_clause[c]}) for c in several])
-        checked = [m for c, ms in by_clause.items() for m in ms
-                   if len(ms) == 1 or screen[several.index(c)] >= SCREEN_BELOW]
+        screen = dict(zip(several, self.claims.lack([mask(c, hits[c], {m.skill_id for m in by_clause[c]}) for c in several])))
+        checked = [m for c, ms in by_clause.items() for m in ms if screen.get(c, 1.0) >= SCREEN_BELOW]
         lack = self.claims.lack([mask(m.evidence, hits[m.evidence], m.skill_id) for m in checked])
         overruled = {m.skill_id for m, p in zip(checked, lack) if p >= LACK_ABOVE}
         return [Mention(m.skill_id, 0, m.evidence, explicit=True) if m.skill_id in overruled else m for m in found]

@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass
 
 from advisor.models import Gap, Plan, PlanStage, Profile, RoleFit, SkillMatch
-from advisor.wording import in_sentence
+from advisor.wording import in_sentence, kind_of_posting
 from knowledge.base import KnowledgeBase, normalise_alias
 from knowledge.document import first_sentence, section_text
 from knowledge.schema import Requirement, Seniority
@@ -124,9 +124,7 @@ class Recommender:
         if len(kinds) == 1:
             return closest
         best = max(f.fit for f in kinds)
-        why = self._why(role.title, best, closest.matched, closest.transferable, closest.gaps)
-        if closest.variant:
-            why += f" Counted against {closest.variant}, the kind you are closest to being ready for."
+        why = self._why(role.title, best, closest.matched, closest.transferable, closest.gaps) + kind_of_posting(closest.variant)
         return closest.model_copy(update={"fit": best, "why": why})
 
     def _fit_against(self, profile: Profile, role_id: str, requirements: list[Requirement], seniority: Seniority,

@@ -18,6 +18,11 @@ def _names() -> frozenset[str]:
     return frozenset(data.get("names", []))
 
 
+def kind_of_posting(variant: str | None) -> str:
+    """The sentence that says which kind of posting the weeks count against (empty for the role's own list)."""
+    return f" Counted against {variant}, the kind you are closest to being ready for." if variant else ""
+
+
 def in_sentence(title: str) -> str:
     """A title as it reads mid-sentence: "Retrieval-augmented generation (RAG)" -> "retrieval-
     augmented generation (RAG)", "Deep learning" -> "deep learning"; names and acronyms keep their

@@ -18,7 +18,7 @@ from advisor.chat.context import NEEDS_PROFILE, TurnContext, assumed_skills
 from advisor.chat.intents import WHOLE_PLAN
 from advisor.models import Answer, Gap, RoleFit
 from advisor.prompts import load_prompt
-from advisor.wording import in_sentence
+from advisor.wording import in_sentence, kind_of_posting
 from knowledge.base import KnowledgeBase
 
 NAME = "grounded"
@@ -154,7 +154,7 @@ class GroundedEngine:
         return (
             f"- **{fit.title}: {fit.fit:.0%} fit** {ref}: you meet {len(fit.matched)} of {total} requirements; "
             f"biggest gaps: {gaps}; {_weeks(fit)} at {ctx.profile.weekly_hours:g} h a week."
-            + (f" Counted against {fit.variant}, the kind you are closest to being ready for." if fit.variant else "")
+            + kind_of_posting(fit.variant)
         )
 
     def _shown(self, ctx: TurnContext) -> list[RoleFit]:
