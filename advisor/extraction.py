@@ -586,7 +586,10 @@ class SkillExtractor:
                         bare.append(found[sid])
                 # "Power BI | daily"; not "Go (basic)", a level for an item that is not a skill
                 said_alone = not hits and level is not None and not _IN_PARENTHESES.search(segment) and len(_WORD.findall(segment.lower())) <= 3
-                if said_alone or (hits and level is not None and not _IN_PARENTHESES.search(segment) and self.lexicon.level(segment[: hits[0][0]]) is None):
+                # A low level said right after a name is that name's ("python, sklearn, sql, airflow a bit"):
+                # reading it over the list would tell a senior data scientist their Python is a beginner's.
+                after_last = hits and level is not None and level > 1 and not _IN_PARENTHESES.search(segment)
+                if said_alone or (after_last and self.lexicon.level(segment[: hits[0][0]]) is None):
                     # A level said after the names covers the whole list before it ("X and Y are second nature")
                     for m in listed:
                         if found.get(m.skill_id) is m:

@@ -97,6 +97,13 @@ def test_level_cues(real_advisor, text, skill, level):
     assert levels(real_advisor, text)[skill] == level
 
 
+def test_a_low_level_after_the_last_name_is_that_names_only(real_advisor):
+    # Read over the list, "a bit" told a senior data scientist their Python was a beginner's (370 weeks to MLE).
+    got = levels(real_advisor, "I'm a data scientist: python, sklearn, xgboost, sql, airflow a bit.")
+    assert got["workflow_orchestration"] == 1
+    assert min(got["python"], got["scikit_learn"], got["sql"]) >= 2
+
+
 @pytest.mark.parametrize(
     "text, skill, level",
     [
