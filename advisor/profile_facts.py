@@ -95,6 +95,29 @@ def current_seniority(text: str) -> str | None:
     return None
 
 
+_SENIOR_JOB = re.compile(
+    r"\b(" + "|".join(_SENIORITY_WORDS.values()) + r")[ \t]+(?:roles?|positions?|jobs?|postings?|openings?|level)\b", re.I
+)
+
+
+def target_seniority(text: str) -> str | None:
+    """The seniority of the job the person aims for: "I want a senior ML engineer role", "is a
+    junior position realistic?". Their own title ("I'm a senior data scientist") is
+    :func:`current_seniority`, not a target: read as one, it asked a senior for level 4 in
+    everything and told them seven years."""
+    holds = current_role(text)
+
+    def aimed_at(m: re.Match) -> bool:
+        named = next(r for r, p in ROLE_WORDS.items() if re.search(p, m.group(0), re.I))
+        return named != holds or bool(_WANTED_ROLE.search(text[max(0, m.start() - 40) : m.start()]))
+
+    said_of_roles = [m for m in _SENIORITY.finditer(text) if aimed_at(m)]
+    for m in sorted([*said_of_roles, *_SENIOR_JOB.finditer(text)], key=lambda m: m.start()):
+        said = (m.group(1) or m.group(2)).lower()
+        return next(k for k, p in _SENIORITY_WORDS.items() if re.fullmatch(p, said, re.I))
+    return None
+
+
 def role_of(said: str) -> str:
     """The role id (or ``OTHER_ROLE``) of a role name as written."""
     return next(r for r, p in ROLE_WORDS.items() if re.fullmatch(p, said, re.I))

@@ -97,6 +97,15 @@ def test_profile_is_rebuilt_from_history_when_not_given(real_advisor):
     assert "ml_engineer" in {h.doc_id for h in a.citations}
 
 
+def test_the_persons_own_title_is_not_the_seniority_they_aim_for(real_advisor):
+    # "senior" anywhere in a message used to set the target: a senior data scientist was measured
+    # against senior ML engineer postings (level 4 in everything) and told 370 weeks.
+    a = real_advisor.ask("I'm a senior data scientist, 7 years, python, sklearn, sql. how long would it take me to move to ML engineering?")
+    assert a.profile.seniority == "mid" and a.profile.current_seniority == "senior"
+    assert a.recommendation is not None and a.recommendation.plan.hours_to_ready < 900
+    assert real_advisor.ask("I want a senior ML engineer role. how far am I?").profile.seniority == "senior"
+
+
 def test_personal_questions_without_a_profile_ask_or_say_what_they_assumed(real_advisor):
     for q in ("What are my gaps for BI?", "Compare BI analyst vs ML engineer for me"):
         a = real_advisor.ask(q)

@@ -17,7 +17,7 @@ import yaml
 from advisor.chat.intents import ROLE_PATTERNS, ABOUT_ME, FIXED, GENERAL_OR_PERSONAL, PERSONAL, WHOLE_PLAN, Reading, other_path, read, roles_in
 from advisor.chat.reading import READING_DIR, Reader
 from advisor.errors import BadInput
-from advisor.profile_facts import weekly_hours
+from advisor.profile_facts import target_seniority, weekly_hours
 from knowledge.document import section_text
 from advisor.models import Comparison, Message, Profile, Recommendation
 from advisor.profile import merge
@@ -198,8 +198,8 @@ def build_context(adv, question: str, history: list, profile: Profile | dict | N
     hours = weekly_hours(question)
     if hours is not None and hours != current.weekly_hours:
         current = current.model_copy(update={"weekly_hours": hours})
-    if m := re.search(r"\b(junior|mid|senior)\b", question, re.I):
-        current = current.model_copy(update={"seniority": m.group(1).lower()})
+    if seniority := target_seniority(question):
+        current = current.model_copy(update={"seniority": seniority})
     changes = profile_diff(before, current, adv.kb)
 
     if weighs_options(question) and (reading.intent in _WEIGHED_AS or (reading.intent in ABOUT_ME and "?" in question)):
