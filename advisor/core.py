@@ -25,6 +25,7 @@ from advisor.prompts import load_prompt
 from advisor.role_prior import complete
 from advisor.profile import merge, profile_from_dict
 from advisor.recommender import Recommender, join_names
+from advisor.wording import depth_on_the_job
 from advisor.settings import Settings, load_settings
 from knowledge.base import TARGET_ROLES, KnowledgeBase
 from knowledge.schema import KINDS, SENIORITIES
@@ -225,13 +226,17 @@ class Advisor:
         stated = [s for s in profile.skills if s.source == "stated" and s.level > 0]
         show = len(stated) >= MIN_STATED_SKILLS
         lean = self.extractor.lean(profile.preferences)
+        warnings = [f"Only {len(stated)} skill(s) from what you said: figures are withheld until you say more."]
+        if show:
+            depth = depth_on_the_job([self.kb.skills[s].title for s in chosen.on_the_job], chosen.title).strip()
+            warnings = [depth] if depth else []
         return Recommendation(
             profile=profile,
             seniority=profile.seniority,
             roles=fits,
             plan=plan,
             sources=list(dict.fromkeys(sources)),
-            warnings=[] if show else [f"Only {len(stated)} skill(s) from what you said: figures are withheld until you say more."],
+            warnings=warnings,
             show_numbers=show,
             ask=None if show else self._ask_for_skills(profile, stated, lean),
             lean=self._leaning(lean),

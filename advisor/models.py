@@ -111,6 +111,9 @@ class RoleFit(BaseModel):
     ("platform-leaning ML engineer postings"); ``fit`` is the best over the kinds."""
     preference: str | None = None
     """How the person's stated preferences bear on this path, when they do."""
+    on_the_job: list[str] = []
+    """Skill ids a senior posting asks at expert level (4) that the person has not shown: depth
+    built by doing the job, counted in fit but not in the study weeks."""
 
 
 class PlanStage(BaseModel):

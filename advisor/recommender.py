@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass
 
 from advisor.models import Gap, Plan, PlanStage, Profile, RoleFit, SkillMatch
-from advisor.wording import in_sentence, kind_of_posting
+from advisor.wording import depth_on_the_job, in_sentence, kind_of_posting
 from knowledge.base import KnowledgeBase, normalise_alias
 from knowledge.document import first_sentence, section_text
 from knowledge.schema import Requirement, Seniority
@@ -41,6 +41,13 @@ what the person has not confirmed is less certain than what they said. Hours are
 PLUS_WEIGHT = 0.5
 """A plus requirement counts half its importance in fit: it raises fit, but a person who meets
 every core requirement and none of the plus ones is most of the way to the job."""
+STUDY_CEILING = 3
+"""The highest level study reaches. Level 4 in every skill document is leading the work (setting a
+team's standards, designing for an organisation), and senior postings ask for it as years of
+experience ("5+ years shipping ML to production"), not as courses: a senior target's level-4
+requirements count toward fit, while the weeks count study to level 3 and the rest is named as
+depth built on the job (``RoleFit.on_the_job``). Counting 150 h of SQL study for each level-4
+step told a data scientist with four years' experience seven years to a senior post."""
 MAX_STAGES = 6
 STAGE_WEEKS = 8
 _CATEGORY_LABEL = {
@@ -124,7 +131,8 @@ class Recommender:
         if len(kinds) == 1:
             return closest
         best = max(f.fit for f in kinds)
-        why = self._why(role.title, best, closest.matched, closest.transferable, closest.gaps) + kind_of_posting(closest.variant)
+        why = (self._why(role.title, best, closest.matched, closest.transferable, closest.gaps) + self._depth(closest.on_the_job)
+               + kind_of_posting(closest.variant))
         return closest.model_copy(update={"fit": best, "why": why})
 
     def _fit_against(self, profile: Profile, role_id: str, requirements: list[Requirement], seniority: Seniority,
@@ -134,7 +142,7 @@ class Recommender:
         sources = {s.skill_id: s.source for s in profile.skills}
         weight = {id(r): r.importance * (PLUS_WEIGHT if r.need == "plus" else 1.0) for r in requirements}
         total = sum(weight.values())
-        earned, matched, transferable, gap_rows = 0.0, [], [], []
+        earned, matched, transferable, gap_rows, on_the_job = 0.0, [], [], [], []
         # Gaps that are not a choice (one-skill requirements), so a group's member is costed by what it adds.
         # A core group is costed against the core plan only: the plus gaps are not in the plan to ready.
         single = [r for r in requirements if len(r.members) == 1 and levels.get(r.members[0], 0) < r.level_for(seniority)]
@@ -149,8 +157,13 @@ class Recommender:
                 (matched if st.have >= st.need else transferable).append(row)
                 if st.have >= st.need:
                     continue
+            study = min(st.need, STUDY_CEILING)
+            if st.need > study and req.need == "core":
+                on_the_job.append(st.best if st.have >= study else st.to_learn)
+            if st.have >= study:
+                continue
             learn = st.to_learn
-            gap_rows.append(_Row(learn, levels.get(learn, 0), st.need, req.importance, req.need, req.name))
+            gap_rows.append(_Row(learn, levels.get(learn, 0), study, req.importance, req.need, req.name))
         gaps = self._gaps(gap_rows)
         fit = earned / total if total else 0.0
         hours_ready = self._hours_with_prerequisites([g for g in gaps if g.need == "core"], levels)
@@ -166,9 +179,13 @@ class Recommender:
             weeks_to_ready=round(hours_ready / profile.weekly_hours, 1),
             hours_full_plan=hours_full,
             weeks_full_plan=round(hours_full / profile.weekly_hours, 1),
-            why=self._why(role.title, fit, matched, transferable, gaps),
+            why=self._why(role.title, fit, matched, transferable, gaps) + self._depth(on_the_job),
             variant=variant,
+            on_the_job=on_the_job,
         )
+
+    def _depth(self, skill_ids: list[str]) -> str:
+        return depth_on_the_job([self.skills[s].title for s in skill_ids])
 
     def _gaps(self, rows: list[_Row]) -> list[Gap]:
         missing = {r.skill_id for r in rows}

@@ -23,6 +23,18 @@ def kind_of_posting(variant: str | None) -> str:
     return f" Counted against {variant}, the kind you are closest to being ready for." if variant else ""
 
 
+def depth_on_the_job(titles: list[str], role_title: str = "") -> str:
+    """The sentence that names the level-4 depth a senior posting asks for and study does not give
+    (see ``advisor.recommender.STUDY_CEILING``); empty when there is none."""
+    if not titles:
+        return ""
+    shown = titles if len(titles) <= 4 else [*titles[:3], f"{len(titles) - 3} more skills"]
+    names = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+    postings = f"senior {role_title} postings" if role_title else "at senior level, postings"
+    return (f" {postings[:1].upper()}{postings[1:]} also ask for expert depth (level 4: leading the work, setting a team's standards)"
+            f" in {names}; that comes from years of doing the job, not from courses, so the weeks count study to level 3.")
+
+
 def in_sentence(title: str) -> str:
     """A title as it reads mid-sentence: "Retrieval-augmented generation (RAG)" -> "retrieval-
     augmented generation (RAG)", "Deep learning" -> "deep learning"; names and acronyms keep their

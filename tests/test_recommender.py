@@ -262,6 +262,22 @@ def test_seniority_changes_required_levels():
     assert junior > mid > senior
 
 
+@pytest.mark.parametrize("role_id", TARGET_ROLES)
+def test_a_senior_target_counts_study_to_level_3_and_names_the_depth_built_on_the_job(role_id):
+    """Level 4 is leading the work, which senior postings ask for as years: it lowers fit and is
+    named, but is not study. Counted as study it told a mid-level data scientist 192 weeks to a
+    senior BI post and 344 to a senior ML engineer one."""
+    rec = Recommender(REAL)
+    p = complete(profile(role="data_scientist"), REAL)
+    mid, senior = rec.fit(p, role_id, "mid"), rec.fit(p, role_id, "senior")
+    assert senior.fit < mid.fit and senior.hours_to_ready >= mid.hours_to_ready
+    assert all(g.required_level <= 3 for g in senior.gaps)
+    expert = {r.key for r in REAL.roles[role_id].requirements if r.need == "core" and r.level_for("senior") == 4}
+    held = {s.skill_id for s in p.skills if s.level >= 4}
+    assert senior.on_the_job and len(senior.on_the_job) == len(expert - held)
+    assert "years of doing the job" in senior.why and not mid.on_the_job
+
+
 def test_prior_seniority_follows_years():
     junior = typical_levels(REAL, "data_scientist", "junior")
     senior = typical_levels(REAL, "data_scientist", "senior")
