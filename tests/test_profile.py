@@ -178,6 +178,13 @@ def test_a_feeling_is_a_preference_not_a_skill(real_advisor, text, absent):
     assert absent not in levels(real_advisor, text)
 
 
+def test_a_feeling_about_work_the_person_does_still_claims_the_skill(real_advisor):
+    # Read as a preference only, this told an insurance data scientist who makes the underwriters'
+    # Power BI dashboards that Power BI was their largest BI gap, from level 0.
+    got = levels(real_advisor, "I do like making the dashboards in power bi for the underwriters tbh")
+    assert got["power_bi"] >= 2
+
+
 def test_short_everyday_aliases_need_their_exact_form(real_advisor):
     assert "causal_inference" not in levels(real_advisor, "I did use Docker a little")
     assert levels(real_advisor, "I did use Docker a little")["docker"] == 1
