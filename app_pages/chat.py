@@ -9,7 +9,7 @@ import streamlit as st
 from app_pages.helpers.conversation import STARTERS, history_for
 from advisor.errors import BadInput
 from app_pages.helpers.feedback import FeedbackStore
-from advisor.models import Answer
+from advisor.models import Answer, Profile
 from app_pages.common import MESSAGES, SESSION_ID, advisor, get_profile, index_build, init_state, log, set_profile, show_citations
 from app_pages.sidebar import profile_sidebar
 
@@ -114,8 +114,13 @@ def _stream(question: str, body) -> dict:
     messages = st.session_state[MESSAGES]
     history = history_for(messages, adv.settings)
     shown, answer = "", None
+    profile = get_profile()
+    if profile == Profile() and any("keyword_hits" in m for m in messages):
+        # What the person said while the index was being built was answered by keyword search, with no
+        # advisor to read it: an untouched profile is left to the advisor to rebuild from the conversation.
+        profile = None
     try:
-        for piece in adv.stream(question, history=history, profile=get_profile()):
+        for piece in adv.stream(question, history=history, profile=profile):
             if isinstance(piece, Answer):
                 answer = piece
             else:

@@ -96,6 +96,28 @@ def test_a_fresh_start_opens_the_chat_at_once_answers_from_keywords_then_the_ful
     assert "keyword matches" not in at.chat_message[-1].markdown[0].value
 
 
+def test_what_was_said_while_the_index_was_built_joins_the_profile(fresh_app, monkeypatch):
+    """A person who introduces themselves during the keyword phase is not asked again: the first full
+    answer reads the conversation, and the sidebar has their skills and a fit."""
+    from app_pages.common import PROFILE, IndexBuild, _startup
+
+    held: list[IndexBuild] = []
+    start = IndexBuild.start
+    monkeypatch.setattr(IndexBuild, "start", lambda self: held.append(self))
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    at.chat_input[0].set_value("I'm a data scientist: I use Python and SQL daily and build Power BI dashboards, never used Docker.").run()
+    assert "keyword matches" in _texts(at)
+    build = _startup(load_settings().model_dump_json())
+    start(build)
+    assert build.wait(180) and build.error is None, build.error
+    at.run()
+    at.chat_input[0].set_value("Which path fits me better?").run()
+    assert not at.exception, at.exception
+    levels = at.session_state[PROFILE].levels()
+    assert levels.get("python", 0) >= 2 and levels.get("power_bi", 0) >= 2 and levels.get("docker") == 0
+    assert "% fit" in _texts(at)
+
+
 def test_out_of_step_reuses_a_fresh_full_read_but_still_sees_a_changed_collection(advisor, monkeypatch):
     """The first /readyz after start-up does not read the whole collection again (the start-up sync
     just did, see FULL_READ_FRESH_S); a chunk deleted behind our back, or an old read, is still a
