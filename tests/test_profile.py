@@ -460,6 +460,13 @@ def test_level_cues_are_data_and_a_broken_one_names_the_file(tmp_path):
         Lexicon.load(lexicon / "preferences.yml")
 
 
+@pytest.mark.parametrize("text", ["Do MLE interviews ask about Kubernetes?", "Is Docker asked in MLE interviews?",
+                                  "do BI interviews expect DAX or just SQL?"])
+def test_a_question_about_what_employers_ask_claims_nothing_and_lacks_nothing(real_advisor, text):
+    # The claim reader had turned these into stated lacks (level 0), overriding the role prior.
+    assert levels(real_advisor, text) == {}
+
+
 def test_lacks_wishes_questions_and_other_peoples_work_are_not_claims(real_advisor):
     """The short statements among the claim reader's training texts (knowledge/reading/claims.jsonl),
     written the way people write them (resume bullets, gap lists, "Docker? nope", "planning to pick up
