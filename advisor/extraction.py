@@ -731,9 +731,12 @@ class SkillExtractor:
                     against = _NEGATION.search(segment[: like.start()]) is not None
                 if against is None:
                     continue
+                # "I love coding, meetings not so much": a negation in a segment with no feeling word
+                # of its own turns a liking carried into it ("I don't like dashboards, reports neither" stays against).
+                turned = not self.lexicon.likes.search(segment) and not self.lexicon.dislikes.search(segment) and bool(_NEGATION.search(segment))
                 for name, pattern in self.lexicon.preferences.items():
                     if pattern.search(segment):
-                        found.append(f"avoid_{name}" if against else name)
+                        found.append(f"avoid_{name}" if against or turned else name)
             if self.lexicon.dislikes.search(clause) and not self.lexicon.likes.search(clause):
                 # A clause with only a dislike speaks against all it names, also before the dislike
                 # ("I built a Qlik dashboard once and I genuinely hated it")

@@ -84,6 +84,8 @@ def test_negation_does_not_leak_across_contrast(real_advisor):
         ("Set up GitHub Actions so every pull request runs pytest", "ci_cd", 3),
         ("Airflow: only as a user of someone else's DAGs", "workflow_orchestration", 1),
         ("I know a little SQL", "sql", 1),
+        ("I'm good with DAX", "dax", 3),
+        ("tbh 80% of my job is Power BI reports", "power_bi", 3),
         # A table row: the level in the next cell
         ("Power BI | daily", "power_bi", 3),
         ("Tableau | basic", "tableau", 1),
@@ -219,6 +221,10 @@ def test_preferences_are_read_as_likes_and_dislikes(real_advisor):
     p = real_advisor.profile("I love writing code and hate stakeholder meetings")
     assert "engineering" in p.preferences and "avoid_business_facing" in p.preferences
     assert "business_facing" in real_advisor.profile("I enjoy presenting to business people").preferences
+    assert real_advisor.profile("I think BI is my thing honestly").preferences == ["bi_work"]
+    # a negation in the next segment turns the liking carried into it, and only a liking
+    assert real_advisor.profile("I love coding, meetings not so much").preferences == ["engineering", "avoid_business_facing"]
+    assert real_advisor.profile("I don't like dashboards, and reports neither").preferences == ["avoid_bi_work"]
 
 
 @pytest.mark.parametrize(
