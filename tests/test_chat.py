@@ -106,6 +106,18 @@ def test_the_persons_own_title_is_not_the_seniority_they_aim_for(real_advisor):
     assert real_advisor.ask("I want a senior ML engineer role. how far am I?").profile.seniority == "senior"
 
 
+def test_a_profile_then_two_questions_gets_both_answers_and_names_the_assumptions_that_count(real_advisor):
+    # Read as a whole this message is neither kind of question; it had been answered from a search
+    # hit about PL-300 and never gave the weeks it asked for.
+    a = real_advisor.ask("I work as a data scientist but tbh 80% of my job is Power BI reports and SQL in Snowflake. "
+                         "I'm good with DAX, I built our star schema in dbt. I think BI is my thing honestly. "
+                         "How long to be a proper BI analyst? and is the PL-300 worth it?")
+    assert a.intent == "how_long" and "weeks to ready to apply" in a.text
+    assert "**On degrees and certificates:**" in a.text and "PL-300" in a.text
+    assumed = a.text.split("Assumed from your role")[1].split("\n")[0]
+    assert "Stakeholder communication" in assumed and "Amazon Web Services" not in assumed
+
+
 def test_personal_questions_without_a_profile_ask_or_say_what_they_assumed(real_advisor):
     for q in ("What are my gaps for BI?", "Compare BI analyst vs ML engineer for me"):
         a = real_advisor.ask(q)

@@ -202,6 +202,8 @@ def build_context(adv, question: str, history: list, profile: Profile | dict | N
         current = current.model_copy(update={"seniority": seniority})
     changes = profile_diff(before, current, adv.kb)
 
+    if reading.intent == "clarify" and (first := _first_question_type(adv, question)):
+        reading = replace(reading, intent=first, alternatives=())
     if weighs_options(question) and (reading.intent in _WEIGHED_AS or (reading.intent in ABOUT_ME and "?" in question)):
         # "the ckad, or just put a k8s deployment on github?": a certificate weighed against the work.
         reading = replace(reading, intent="education", alternatives=())
@@ -304,13 +306,32 @@ def _asks_time_to_role(adv, question: str) -> bool:
     return role_at is not None and (skill_at is None or role_at < skill_at)
 
 
+def _questions(message: str) -> list[str]:
+    """The questions of one message, split at question marks and at "and how/what/...", each of three words or more."""
+    return [p.strip() for p in re.split(r"\?|\band (?:also )?(?=how|what|which|should|is|are|do|does|will|where)\b", message) if len(p.split()) >= 3]
+
+
+def _first_question_type(adv, message: str) -> str | None:
+    """The type of the first question of a message the reader was unsure of as a whole: a profile, then
+    two questions ("... I think BI is my thing honestly. How long to be a proper BI analyst? and is the
+    PL-300 worth it?") reads as neither, while its first question is plainly a how-long one."""
+    parts = _questions(message)
+    if len(parts) < 2:
+        return None
+    guess = chat_reader(adv).guesses(parts[:1])[0]
+    return None if guess.unsure or guess.type in FIXED + ("follow_up",) else str(guess.type)
+
+
 def _second_question(adv, question: str, reading: Reading) -> tuple[str | None, str]:
     """The type and text of a second question in the same message ("how much do they earn, and how
-    long would it take me?"), when its type differs from the first's; it is answered after the first."""
-    parts = [p.strip() for p in re.split(r"\?|\band (?:also )?(?=how|what|which|should|is|are|do|does|will|where)\b", question) if len(p.split()) >= 3]
+    long would it take me?"), when its type differs from the message's; it is answered after it. The
+    later parts are tried first, then the first one: in "... How long to be a proper BI analyst? and is
+    the PL-300 worth it?" the message reads as the certificate question, and the first part is the other."""
+    parts = _questions(question)
     if len(parts) < 2 or reading.intent in FIXED:
         return None, ""
-    for part, guess in zip(parts[1:], chat_reader(adv).guesses(parts[1:])):
+    tried = [*parts[1:], parts[0]]
+    for part, guess in zip(tried, chat_reader(adv).guesses(tried)):
         if not guess.unsure and guess.type != reading.intent and guess.type not in FIXED + ABOUT_ME + ("follow_up",):
             return str(guess.type), part
     return None, ""

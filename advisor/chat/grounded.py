@@ -136,10 +136,18 @@ class GroundedEngine:
 
     # -- writers that use the profile --------------------------------------------------------------
     def _assumed_note(self, ctx: TurnContext) -> str:
+        """The assumed skills that weigh most in the paths this answer shows (a BI answer names assumed
+        SQL and dashboards, not assumed AWS); any assumed skills when none of them counts there."""
         assumed = assumed_skills(ctx.recommendation)
         if not assumed:
             return ""
-        return f"\n\nAssumed from your role (tell me if they are wrong): {_list(assumed[:6])}."
+        weight: dict[str, int] = {}
+        for fit in self._shown(ctx):
+            for m in (*fit.matched, *fit.transferable):
+                if m.source == "assumed":
+                    weight[m.name] = max(weight.get(m.name, 0), m.importance)
+        named = sorted(weight, key=lambda n: (-weight[n], n)) or assumed
+        return f"\n\nAssumed from your role (tell me if they are wrong): {_list(named[:6])}."
 
     def _figures(self, ctx: TurnContext) -> bool:
         rec = ctx.recommendation
