@@ -521,3 +521,12 @@ def test_a_message_with_two_kinds_of_question_gets_both_answers(real_advisor):
     both = real_advisor.ask("im a data scientist 4 yrs, python sklearn sql. how long would it take me to become an ML "
                             "engineer at 5 hours a week, and do i need kubernetes?")
     assert "**On whether a role needs a skill:**" in both.text and "not to be ready to apply" in both.text
+
+
+def test_a_passage_cut_after_the_next_items_number_does_not_show_the_number():
+    # The playbook's staged plan is one long list; its chunks can end on the next item's "4.".
+    from advisor.chat.compose import blocks, paragraphs
+
+    snippet = "**Weeks 8-13: Power BI in depth.** Follow the PL-300 paths. *Milestone:* a report that reconciles.\n4."
+    assert blocks(snippet) == paragraphs(snippet) == ["**Weeks 8-13: Power BI in depth.** Follow the PL-300 paths. *Milestone:* a report that reconciles."]
+    assert blocks("1. a\n2. b") == ["1. a\n2. b"]

@@ -103,11 +103,15 @@ def internal_ids(text: str, kb) -> list[str]:
     return [m.group() for m in _ID.finditer(plain) if m.group() in kb.docs]
 
 
+_BARE_MARKER = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s*$")
+"""A list marker with nothing after it: a chunk cut right after the next item's number ("…SQL query.\n4.")."""
+
+
 def paragraphs(snippet: str) -> list[str]:
     """A passage's paragraphs; a list stays one block per item."""
     out = []
     for block in re.split(r"\n\s*\n", snippet.strip()):
-        lines = [ln.rstrip() for ln in block.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+        lines = [ln.rstrip() for ln in block.splitlines() if ln.strip() and not ln.lstrip().startswith("#") and not _BARE_MARKER.match(ln)]
         if not lines:
             continue
         if any(_ITEM.match(ln) for ln in lines):
@@ -128,7 +132,7 @@ def blocks(snippet: str) -> list[str]:
     """A passage's paragraphs, a whole list counting as one."""
     out = []
     for block in re.split(r"\n\s*\n", snippet.strip()):
-        lines = [ln.strip() for ln in block.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+        lines = [ln.strip() for ln in block.splitlines() if ln.strip() and not ln.lstrip().startswith("#") and not _BARE_MARKER.match(ln)]
         if lines:
             listed = any(_ITEM.match(ln) for ln in lines)
             out.append("\n".join(lines) if listed else " ".join(lines))
