@@ -604,7 +604,10 @@ class SkillExtractor:
                         continue  # "originally built by the data team" names no skill, and is no lack of one
                     if not negated and self.lexicon.theirs(clause, at + len(segment)):
                         continue
-                    level = 0 if negated else (2 if cue_level is None else cue_level)
+                    # A phrase matched only by its meaning takes a level said in its own segment, not one carried
+                    # from before: "finishing my PhD in neuroscience and trying to figure out industry" is no
+                    # expert business acumen.
+                    level = 0 if negated else (2 if level is None else level)
                     for phrase in _phrases(segment):
                         fallback.append((phrase, level, evidence, negated or cue_level is not None))
                 if carried is not None or _IN_PARENTHESES.search(segment):

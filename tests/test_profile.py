@@ -99,6 +99,12 @@ def test_level_cues(real_advisor, text, skill, level):
     assert levels(real_advisor, text)[skill] == level
 
 
+def test_a_doctorate_is_a_level_for_its_field_not_for_what_follows(real_advisor):
+    # "trying to figure out industry" matched business acumen by meaning and took the PhD's level 4.
+    got = levels(real_advisor, "I'm finishing my PhD in computational neuroscience and trying to figure out industry.")
+    assert got.get("business_acumen", 0) <= 1
+
+
 def test_a_low_level_after_the_last_name_is_that_names_only(real_advisor):
     # Read over the list, "a bit" told a senior data scientist their Python was a beginner's (370 weeks to MLE).
     got = levels(real_advisor, "I'm a data scientist: python, sklearn, xgboost, sql, airflow a bit.")
