@@ -414,6 +414,9 @@ def test_merge_function_keeps_unstated_fields():
         ("- Tableau / Power BI: can't say I've done much of either, ever", "tableau"),
         ("our ML engineers deploy everything on Kubernetes, i hand them a checkpoint", "kubernetes"),
         ("Machine learning I've only read about", "machine_learning_fundamentals"),
+        # several names, one lack said after them: each is lacking
+        ("Terraform and Kubernetes are something only our SRE folks ever touch", "infrastructure_as_code"),
+        ("Terraform and Kubernetes are something only our SRE folks ever touch", "kubernetes"),
         # a table row whose value is a lack covers every name before it, a bracket and a second word too
         ("Docker, model deployment/serving of any kind — none", "model_serving"),
         ("Spark / big data: 0/5", "spark"),
