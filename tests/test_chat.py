@@ -118,6 +118,18 @@ def test_a_profile_then_two_questions_gets_both_answers_and_names_the_assumption
     assert "Stakeholder communication" in assumed and "Amazon Web Services" not in assumed
 
 
+def test_which_path_is_faster_is_answered_with_the_weeks_and_the_second_question_too(real_advisor):
+    # The skills of the profile made the whole message read as "which skill first": it compared
+    # scikit-learn with SQL ("about 0 hours") and never said which path is quicker.
+    a = real_advisor.ask("ok so im a DS, 5 yrs, mostly xgboost + sql, some airflow. whats faster for me, BI or MLE? "
+                         "also do i need kubernetes")
+    assert a.intent == "compare" and "is the quicker move for you" in a.text
+    weeks = {f.role_id: f.weeks_to_ready for f in a.recommendation.roles}
+    quick = min(("bi_analyst", "ml_engineer"), key=weeks.get)
+    assert a.text.startswith(f"**{real_advisor.kb.roles[quick].title}** is the quicker move")
+    assert "**On whether a role needs a skill:**" in a.text and "Kubernetes" in a.text
+
+
 def test_personal_questions_without_a_profile_ask_or_say_what_they_assumed(real_advisor):
     for q in ("What are my gaps for BI?", "Compare BI analyst vs ML engineer for me"):
         a = real_advisor.ask(q)

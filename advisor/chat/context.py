@@ -202,7 +202,7 @@ def build_context(adv, question: str, history: list, profile: Profile | dict | N
         current = current.model_copy(update={"seniority": seniority})
     changes = profile_diff(before, current, adv.kb)
 
-    if reading.intent == "clarify" and (first := _first_question_type(adv, question)):
+    if (reading.intent == "clarify" or reading.intent not in FIXED) and (first := _first_question_type(adv, question, reading.intent)):
         reading = replace(reading, intent=first, alternatives=())
     if weighs_options(question) and (reading.intent in _WEIGHED_AS or (reading.intent in ABOUT_ME and "?" in question)):
         # "the ckad, or just put a k8s deployment on github?": a certificate weighed against the work.
@@ -307,19 +307,30 @@ def _asks_time_to_role(adv, question: str) -> bool:
 
 
 def _questions(message: str) -> list[str]:
-    """The questions of one message, split at question marks and at "and how/what/...", each of three words or more."""
-    return [p.strip() for p in re.split(r"\?|\band (?:also )?(?=how|what|which|should|is|are|do|does|will|where)\b", message) if len(p.split()) >= 3]
+    """The questions of one message, split at question marks and at "and how/what/...", each of three
+    words or more; a part keeps only its last sentence when that is a question of its own ("...BI is my
+    thing honestly. How long to be a proper BI analyst" is asked by its last sentence)."""
+    parts = []
+    for p in re.split(r"\?|\band (?:also )?(?=how|what|which|should|is|are|do|does|will|where)\b", message):
+        last = re.split(r"(?<=[.!])\s+", p.strip())[-1]
+        parts.append(last if len(last.split()) >= 3 else p.strip())
+    return [p for p in parts if len(p.split()) >= 3]
 
 
-def _first_question_type(adv, message: str) -> str | None:
-    """The type of the first question of a message the reader was unsure of as a whole: a profile, then
-    two questions ("... I think BI is my thing honestly. How long to be a proper BI analyst? and is the
-    PL-300 worth it?") reads as neither, while its first question is plainly a how-long one."""
+def _first_question_type(adv, message: str, whole: str) -> str | None:
+    """The type of the first question of a message whose reading as a whole (``whole``) is none of
+    its questions' types: a profile, then two questions, reads as neither ("... I think BI is my
+    thing honestly. How long to be a proper BI analyst? and is the PL-300 worth it?" as unsure; "mostly
+    xgboost + sql. whats faster for me, BI or MLE? also do i need kubernetes" as which skill first),
+    while each question on its own is plain."""
     parts = _questions(message)
     if len(parts) < 2:
         return None
-    guess = chat_reader(adv).guesses(parts[:1])[0]
-    return None if guess.unsure or guess.type in FIXED + ("follow_up",) else str(guess.type)
+    guesses = chat_reader(adv).guesses(parts)
+    if any(g.type == whole for g in guesses):
+        return None
+    first = guesses[0]
+    return None if first.unsure or first.type in FIXED + ("follow_up",) else str(first.type)
 
 
 def _second_question(adv, question: str, reading: Reading) -> tuple[str | None, str]:
@@ -531,6 +542,18 @@ def resource_words() -> tuple[re.Pattern, dict[str, re.Pattern], dict[str, re.Pa
         return re.compile("|".join(f"(?:{p})" for p in pats), re.I)
 
     return one(data["free"]), {kind: one(pats) for kind, pats in data["kinds"].items()}, {o: one(pats) for o, pats in data["options"].items()}, one(data["weighing"])
+
+
+@functools.cache
+def _speed_words() -> re.Pattern:
+    data = yaml.safe_load((READING_DIR / "compare_words.yaml").read_text(encoding="utf-8"))
+    return re.compile("|".join(f"(?:{p})" for p in data["speed"]), re.I)
+
+
+def asks_speed(text: str) -> bool:
+    """Whether a comparison asks which path is quicker ("whats faster for me, BI or MLE?"),
+    by ``knowledge/reading/compare_words.yaml``."""
+    return bool(_speed_words().search(text))
 
 
 def options_weighed(text: str) -> list[str]:

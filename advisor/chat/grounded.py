@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from advisor.chat import general
 from advisor.chat.compose import Citations, passage, readable
-from advisor.chat.context import NEEDS_PROFILE, TurnContext, assumed_skills
+from advisor.chat.context import NEEDS_PROFILE, TurnContext, asks_speed, assumed_skills
 from advisor.chat.intents import WHOLE_PLAN
 from advisor.models import Answer, Gap, RoleFit
 from advisor.prompts import load_prompt
@@ -281,7 +281,13 @@ class GroundedEngine:
             return self._fit(ctx, cites)
         best = paths[0]
         refs = " ".join(cites.cite(ctx.hit_for(p.role_id)) for p in paths)
-        if self._figures(ctx):
+        if self._figures(ctx) and len(paths) > 1 and asks_speed(ctx.question):
+            quick, slow = sorted(paths[:2], key=lambda p: p.weeks_to_ready)
+            lead = (f"**{quick.title}** is the quicker move for you: about {quick.weeks_to_ready:g} weeks to ready to apply "
+                    f"against {slow.weeks_to_ready:g} for {slow.title}, at {rec.profile.weekly_hours:g} h a week.")
+            if best is not quick:
+                lead += f" {best.title} fits you better today ({best.fit:.0%} against {quick.fit:.0%})."
+        elif self._figures(ctx):
             lead = f"**{best.title}** fits you better today ({best.fit:.0%}"
             if len(paths) > 1:
                 lead += f" against {paths[1].fit:.0%} for {paths[1].title}"
