@@ -542,3 +542,10 @@ def test_a_passage_cut_after_the_next_items_number_does_not_show_the_number():
     snippet = "**Weeks 8-13: Power BI in depth.** Follow the PL-300 paths. *Milestone:* a report that reconciles.\n4."
     assert blocks(snippet) == paragraphs(snippet) == ["**Weeks 8-13: Power BI in depth.** Follow the PL-300 paths. *Milestone:* a report that reconciles."]
     assert blocks("1. a\n2. b") == ["1. a\n2. b"]
+
+
+def test_a_general_how_long_uses_the_weekly_hours_the_question_states(real_advisor):
+    a = real_advisor.ask("i dont have time for a bootcamp, maybe 4h a week. realistic to become ML engineer in a year?")
+    ready = real_advisor.kb.docs["data_scientist_to_ml_engineer"].meta.ready_hours
+    assert a.intent == "how_long" and f"about **{ready / 4:.0f} weeks**" in a.text
+    assert "weekly hours" not in a.text  # it was told them

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from advisor.chat.compose import Citations, lead_sentence, paragraphs, passage, readable, sentences
 from advisor.chat.context import TurnContext, kinds_asked, paths_of, wants_free
 from advisor.wording import KIND_WORDS, in_sentence, resource_facts
+from advisor.profile_facts import weekly_hours
 from knowledge.base import KnowledgeBase
 from knowledge.links import source_links
 from retrieval.hit import Hit
@@ -381,14 +382,21 @@ def how_long(kb, ctx: TurnContext, cites: Citations) -> str:
         if hit is not None:
             out.append(f"How to get there: {_quoted(hit, kb, cites)}")
         return "\n\n".join(out)
-    # A move rather than a skill: the transition playbook's own estimate.
+    # A move rather than a skill: the transition playbook's own estimate, at the hours the person said.
+    said_hours = weekly_hours(ctx.question)
     for hit in [h for h in ctx.hits if h.kind == "transition"][:2]:
         paras = paragraphs(hit.snippet)
         if paras:
             role = hit.doc_id.split("_to_")[-1]
             out.append(f"For {_title(kb, role)}: {readable(paras[0], kb)} {cites.cite(hit)}")
+            ready = getattr(kb.docs[hit.doc_id].meta, "ready_hours", None)
+            if said_hours and ready:
+                weeks = ready / said_hours
+                out.append(f"At the {said_hours:g} hours a week you mention, those {ready} hours are about **{weeks:.0f} weeks** "
+                           f"(about {weeks / 4.35:.0f} months) for a typical data scientist. {cites.cite(hit)}")
     if out:
-        out.append("Tell me your skills and weekly hours and I'll work out the weeks for you.")
+        out.append("Tell me your skills and I'll work out the weeks for you." if said_hours
+                   else "Tell me your skills and weekly hours and I'll work out the weeks for you.")
     return "\n\n".join(out)
 
 
