@@ -111,11 +111,11 @@ def target_seniority(text: str) -> str | None:
         named = next(r for r, p in ROLE_WORDS.items() if re.search(p, m.group(0), re.I))
         return named != holds or bool(_WANTED_ROLE.search(text[max(0, m.start() - 40) : m.start()]))
 
-    said_of_roles = [m for m in _SENIORITY.finditer(text) if aimed_at(m)]
-    for m in sorted([*said_of_roles, *_SENIOR_JOB.finditer(text)], key=lambda m: m.start()):
-        said = (m.group(1) or m.group(2)).lower()
-        return next(k for k, p in _SENIORITY_WORDS.items() if re.fullmatch(p, said, re.I))
-    return None
+    first = min([*(m for m in _SENIORITY.finditer(text) if aimed_at(m)), *_SENIOR_JOB.finditer(text)], key=lambda m: m.start(), default=None)
+    if first is None:
+        return None
+    said = (first.group(1) or first.group(2)).lower()
+    return next(k for k, p in _SENIORITY_WORDS.items() if re.fullmatch(p, said, re.I))
 
 
 def role_of(said: str) -> str:

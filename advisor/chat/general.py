@@ -358,6 +358,9 @@ def job_ready_level(kb, ctx: TurnContext, skill_id: str) -> tuple[int, str | Non
     return (best, who) if best else (3, None)
 
 
+WEEKS_A_MONTH = 52 / 12
+
+
 def how_long(kb, ctx: TurnContext, cites: Citations) -> str:
     hours_week = ctx.profile.weekly_hours
     out = []
@@ -393,7 +396,7 @@ def how_long(kb, ctx: TurnContext, cites: Citations) -> str:
             if said_hours and ready:
                 weeks = ready / said_hours
                 out.append(f"At the {said_hours:g} hours a week you mention, those {ready} hours are about **{weeks:.0f} weeks** "
-                           f"(about {weeks / 4.35:.0f} months) for a typical data scientist. {cites.cite(hit)}")
+                           f"(about {weeks / WEEKS_A_MONTH:.0f} months) for a typical data scientist. {cites.cite(hit)}")
     if out:
         out.append("Tell me your skills and I'll work out the weeks for you." if said_hours
                    else "Tell me your skills and weekly hours and I'll work out the weeks for you.")
