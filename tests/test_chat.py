@@ -128,6 +128,8 @@ def test_which_path_is_faster_is_answered_with_the_weeks_and_the_second_question
     quick = min(("bi_analyst", "ml_engineer"), key=weeks.get)
     assert a.text.startswith(f"**{real_advisor.kb.roles[quick].title}** is the quicker move")
     assert "**On whether a role needs a skill:**" in a.text and "Kubernetes" in a.text
+    # the question typed without its "?" claims nothing
+    assert "kubernetes" not in {s.skill_id for s in a.profile.skills if s.source == "stated"}
 
 
 def test_personal_questions_without_a_profile_ask_or_say_what_they_assumed(real_advisor):

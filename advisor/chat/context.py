@@ -90,7 +90,8 @@ def check_history(history: list, max_messages: int, max_chars: int) -> list[Mess
 
 
 _ASKING = re.compile(
-    r"^\s*(what|which|how|why|when|where|who|should|can|could|would|is|are|do|does|will|compare|explain|tell|show|give|list|"
+    r"^\s*(?:(?:also|and|so|ok|okay|but|oh|btw|plus)[\s,]+)*"  # "also do i need kubernetes", typed without its "?"
+    r"(what|which|how|why|when|where|who|should|can|could|would|is|are|do|does|will|compare|explain|tell|show|give|list|"
     r"recommend|help|plan|describe|suggest)\b",
     re.I,
 )
