@@ -551,3 +551,9 @@ def test_a_general_how_long_uses_the_weekly_hours_the_question_states(real_advis
     ready = real_advisor.kb.docs["data_scientist_to_ml_engineer"].meta.ready_hours
     assert a.intent == "how_long" and f"about **{ready / 4:.0f} weeks**" in a.text
     assert "weekly hours" not in a.text  # it was told them
+
+
+def test_will_ai_eat_bi_jobs_is_answered_about_bi_not_about_nlp(real_advisor):
+    a = real_advisor.ask("honestly is it even worth switching? will LLMs eat BI jobs too")
+    assert a.citations[0].doc_id == "ai_assisted_data_work" and "replace" in a.citations[0].section.lower()
+    assert "NLP" not in a.text.split("\n")[0]

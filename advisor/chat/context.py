@@ -484,7 +484,11 @@ def _retrieve(adv, ctx: TurnContext) -> None:
         for role in roles:
             ctx.add_hits([section(adv, transition_id(ctx, role), "portfolio")])
     elif kind == "ai_impact":
-        ctx.add_hits(ranked(adv, q, ["ai_assisted_data_work", "llms_changed_nlp_work", "llms_in_internal_production"], k=2, kind="market"))
+        # "will LLMs eat BI jobs too" asks about the path it names, not about NLP work
+        about = ["ai_assisted_data_work"] if r.roles else ["ai_assisted_data_work", "llms_changed_nlp_work", "llms_in_internal_production"]
+        if r.roles and fears_replacement(q):
+            ctx.add_hits([section(adv, "ai_assisted_data_work", "replace")])
+        ctx.add_hits(ranked(adv, q, about, k=2, kind="market"))
         if not ctx.hits:
             ctx.add_hits(search(adv, q + " LLMs AI", k=2, kind="market"))
     elif kind == "market":
@@ -549,6 +553,18 @@ def resource_words() -> tuple[re.Pattern, dict[str, re.Pattern], dict[str, re.Pa
 def _speed_words() -> re.Pattern:
     data = yaml.safe_load((READING_DIR / "compare_words.yaml").read_text(encoding="utf-8"))
     return re.compile("|".join(f"(?:{p})" for p in data["speed"]), re.I)
+
+
+@functools.cache
+def _replacement_words() -> re.Pattern:
+    data = yaml.safe_load((READING_DIR / "ai_impact_words.yaml").read_text(encoding="utf-8"))
+    return re.compile("|".join(f"(?:{p})" for p in data["replacement"]), re.I)
+
+
+def fears_replacement(text: str) -> bool:
+    """Whether an AI-impact question asks if the job survives ("will LLMs eat BI jobs too"), by
+    ``knowledge/reading/ai_impact_words.yaml``."""
+    return bool(_replacement_words().search(text))
 
 
 def asks_speed(text: str) -> bool:

@@ -335,8 +335,9 @@ def skill_need(kb, ctx: TurnContext, cites: Citations) -> str:
                 line += f" You are at level {have} already."
             else:
                 hours = skill.hours_between(have, need)
+                weeks = round(hours / ctx.profile.weekly_hours)
                 line += (f" From level {have}, reaching {need} takes about {hours} hours "
-                         f"(about {hours / ctx.profile.weekly_hours:.0f} weeks at {ctx.profile.weekly_hours:g} hours a week).")
+                         f"(about {weeks} week{'' if weeks == 1 else 's'} at {ctx.profile.weekly_hours:g} hours a week).")
             out.append(line)
         why = next((h for h in _hits(ctx, sid) if h.score == 0), None)
         if why is not None and out:
