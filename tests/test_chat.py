@@ -557,3 +557,18 @@ def test_will_ai_eat_bi_jobs_is_answered_about_bi_not_about_nlp(real_advisor):
     a = real_advisor.ask("honestly is it even worth switching? will LLMs eat BI jobs too")
     assert a.citations[0].doc_id == "ai_assisted_data_work" and "replace" in a.citations[0].section.lower()
     assert "NLP" not in a.text.split("\n")[0]
+
+
+def test_skills_said_at_the_assumed_level_are_confirmed_in_the_update(real_advisor):
+    # In the app the profile already holds the role prior: "I use Python" changes no level, and the
+    # update used to name only Tableau, as if Python, pandas and SQL had not been heard.
+    from advisor.chat.context import profile_diff
+    from advisor.role_prior import complete
+    from advisor.models import Profile
+
+    before = complete(Profile(), real_advisor.kb)
+    after = complete(real_advisor.profile("I use Python, pandas and SQL, and some Tableau."), real_advisor.kb)
+    changes = profile_diff(before, after, real_advisor.kb)
+    confirmed = next(c for c in changes if c.startswith("confirmed as you said them: "))
+    assert "Python programming" in confirmed and "pandas" in confirmed
+    assert any(c.startswith("Tableau: level") for c in changes)

@@ -277,6 +277,12 @@ def profile_diff(before: Profile, after: Profile, kb) -> list[str]:
         elif old[sid] != level:
             out.append(f"{name(sid)}: level {level} (was {old[sid]})")
     out += [f"{name(sid)}: removed" for sid in old if sid not in new]
+    # Said at the level that was assumed: nothing moved, but the person should see they were heard.
+    was = {sk.skill_id: sk.source for sk in before.skills}
+    confirmed = [name(sk.skill_id) for sk in after.skills
+                 if sk.source == "stated" and was.get(sk.skill_id, "stated") != "stated" and old.get(sk.skill_id) == sk.level]
+    if confirmed:
+        out.append("confirmed as you said them: " + ", ".join(confirmed))
     if after.weekly_hours != before.weekly_hours:
         out.append(f"weekly hours set to {after.weekly_hours:g} (was {before.weekly_hours:g})")
     if after.seniority != before.seniority:
