@@ -104,6 +104,9 @@ def test_the_persons_own_title_is_not_the_seniority_they_aim_for(real_advisor):
     assert a.profile.seniority == "mid" and a.profile.current_seniority == "senior"
     assert a.recommendation is not None and a.recommendation.plan.hours_to_ready < 900
     assert real_advisor.ask("I want a senior ML engineer role. how far am I?").profile.seniority == "senior"
+    # the weeks to a senior post count study only, and the answer says what they leave out
+    senior = a.profile.model_copy(update={"seniority": "senior"})
+    assert "years of doing the job" in real_advisor.ask("how long to become an ML engineer?", profile=senior).text
 
 
 def test_a_profile_then_two_questions_gets_both_answers_and_names_the_assumptions_that_count(real_advisor):

@@ -18,7 +18,7 @@ from advisor.chat.context import NEEDS_PROFILE, TurnContext, asks_speed, assumed
 from advisor.chat.intents import WHOLE_PLAN
 from advisor.models import Answer, Gap, RoleFit
 from advisor.prompts import load_prompt
-from advisor.wording import in_sentence, kind_of_posting
+from advisor.wording import depth_on_the_job, in_sentence, kind_of_posting
 from knowledge.base import KnowledgeBase
 
 NAME = "grounded"
@@ -271,6 +271,8 @@ class GroundedEngine:
         if not self._figures(ctx):
             return (rec.ask or load_prompt("need_profile")) + f" {ref}".rstrip()
         head = f"For {fit.title}: {_weeks(fit)} at {ctx.profile.weekly_hours:g} hours a week ({fit.hours_to_ready} hours of study). {ref}"
+        if fit.on_the_job:  # a senior target: say what the weeks leave out
+            head += depth_on_the_job([self.kb.skills[s].title for s in fit.on_the_job], fit.title)
         return head + "\n\n" + "\n".join(self._fit_line(f, ctx, cites) for f in self._shown(ctx)) + self._assumed_note(ctx)
 
     def _compare(self, ctx: TurnContext, cites: Citations) -> str:
