@@ -44,8 +44,9 @@ every core requirement and none of the plus ones is most of the way to the job."
 STUDY_CEILING = 3
 """The highest level study reaches. Level 4 in every skill document is leading the work (setting a
 team's standards, designing for an organisation), and senior postings ask for it as years of
-experience (mle-14: "5+ years of professional experience building and shipping ML and/or optimization systems to production"), not as courses: a senior target's level-4
-requirements count toward fit, while the weeks count study to level 3 and the rest is named as
+experience (mle-14: "5+ years of professional experience building and shipping ML and/or
+optimization systems to production"), not as courses: a senior target's level-4 requirements count
+toward fit, while the weeks count study to level 3 and the rest is named as
 depth built on the job (``RoleFit.on_the_job``). Counting 150 h of SQL study for each level-4
 step told a data scientist with four years' experience seven years to a senior post."""
 MAX_STAGES = 6

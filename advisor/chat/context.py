@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 import yaml
 
 from advisor.chat.intents import ROLE_PATTERNS, ABOUT_ME, FIXED, GENERAL_OR_PERSONAL, PERSONAL, WHOLE_PLAN, Reading, other_path, read, roles_in
-from advisor.chat.reading import READING_DIR, Reader
+from advisor.chat.reading import READING_DIR, Guess, Reader
 from advisor.errors import BadInput
 from advisor.profile_facts import target_seniority, weekly_hours
 from knowledge.document import section_text
@@ -203,7 +203,8 @@ def build_context(adv, question: str, history: list, profile: Profile | dict | N
         current = current.model_copy(update={"seniority": seniority})
     changes = profile_diff(before, current, adv.kb)
 
-    if (reading.intent == "clarify" or reading.intent not in FIXED) and (first := _first_question_type(adv, question, reading.intent)):
+    typed = _typed_questions(adv, question)
+    if (reading.intent == "clarify" or reading.intent not in FIXED) and (first := _first_question_type(typed, reading.intent)):
         reading = replace(reading, intent=first, alternatives=())
     if weighs_options(question) and (reading.intent in _WEIGHED_AS or (reading.intent in ABOUT_ME and "?" in question)):
         # "the ckad, or just put a k8s deployment on github?": a certificate weighed against the work.
@@ -226,7 +227,7 @@ def build_context(adv, question: str, history: list, profile: Profile | dict | N
     known = [] if changes else already_known(adv, question, current)
     ctx = TurnContext(question=question, reading=reading, profile=current, history=messages, changes=changes, known=known)
     ctx.paths = paths(adv, ctx)
-    ctx.also, ctx.also_text = _second_question(adv, question, reading)
+    ctx.also, ctx.also_text = _second_question(typed, reading)
     _retrieve(adv, ctx)
     return ctx
 
@@ -324,32 +325,33 @@ def _questions(message: str) -> list[str]:
     return [p for p in parts if len(p.split()) >= 3]
 
 
-def _first_question_type(adv, message: str, whole: str) -> str | None:
+def _typed_questions(adv, message: str) -> list[tuple[str, Guess]]:
+    """(question, the reader's guess of its type) for each question of a message of two or more;
+    read once per turn for both uses below."""
+    parts = _questions(message)
+    return list(zip(parts, chat_reader(adv).guesses(parts))) if len(parts) >= 2 else []
+
+
+def _first_question_type(typed: list[tuple[str, Guess]], whole: str) -> str | None:
     """The type of the first question of a message whose reading as a whole (``whole``) is none of
     its questions' types: a profile, then two questions, reads as neither ("... I think BI is my
     thing honestly. How long to be a proper BI analyst? and is the PL-300 worth it?" as unsure; "mostly
     xgboost + sql. whats faster for me, BI or MLE? also do i need kubernetes" as which skill first),
     while each question on its own is plain."""
-    parts = _questions(message)
-    if len(parts) < 2:
+    if not typed or any(g.type == whole for _, g in typed):
         return None
-    guesses = chat_reader(adv).guesses(parts)
-    if any(g.type == whole for g in guesses):
-        return None
-    first = guesses[0]
+    first = typed[0][1]
     return None if first.unsure or first.type in FIXED + ("follow_up",) else str(first.type)
 
 
-def _second_question(adv, question: str, reading: Reading) -> tuple[str | None, str]:
+def _second_question(typed: list[tuple[str, Guess]], reading: Reading) -> tuple[str | None, str]:
     """The type and text of a second question in the same message ("how much do they earn, and how
     long would it take me?"), when its type differs from the message's; it is answered after it. The
     later parts are tried first, then the first one: in "... How long to be a proper BI analyst? and is
     the PL-300 worth it?" the message reads as the certificate question, and the first part is the other."""
-    parts = _questions(question)
-    if len(parts) < 2 or reading.intent in FIXED:
+    if not typed or reading.intent in FIXED:
         return None, ""
-    tried = [*parts[1:], parts[0]]
-    for part, guess in zip(tried, chat_reader(adv).guesses(tried)):
+    for part, guess in [*typed[1:], typed[0]]:
         if not guess.unsure and guess.type != reading.intent and guess.type not in FIXED + ABOUT_ME + ("follow_up",):
             return str(guess.type), part
     return None, ""
@@ -544,39 +546,40 @@ def _retrieve(adv, ctx: TurnContext) -> None:
         ctx.add_hits(search(adv, q, k=3, role=roles[0] if r.roles else None))
 
 
+def _alternation(patterns: list[str]) -> re.Pattern:
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.I)
+
+
+@functools.cache
+def _words(file: str) -> dict:
+    """A words file of ``knowledge/reading/`` (regular expressions, not training examples)."""
+    return yaml.safe_load((READING_DIR / file).read_text(encoding="utf-8"))
+
+
 @functools.cache
 def resource_words() -> tuple[re.Pattern, dict[str, re.Pattern], dict[str, re.Pattern], re.Pattern]:
     """What a question says about the resource it wants (``knowledge/reading/resource_words.yaml``):
     free, kinds, the two options a question may weigh, and the words that make it a choice."""
-    data = yaml.safe_load((READING_DIR / "resource_words.yaml").read_text(encoding="utf-8"))
-    def one(pats: list[str]) -> re.Pattern:
-        return re.compile("|".join(f"(?:{p})" for p in pats), re.I)
-
-    return one(data["free"]), {kind: one(pats) for kind, pats in data["kinds"].items()}, {o: one(pats) for o, pats in data["options"].items()}, one(data["weighing"])
+    data = _words("resource_words.yaml")
+    return (_alternation(data["free"]), {kind: _alternation(p) for kind, p in data["kinds"].items()},
+            {o: _alternation(p) for o, p in data["options"].items()}, _alternation(data["weighing"]))
 
 
 @functools.cache
-def _speed_words() -> re.Pattern:
-    data = yaml.safe_load((READING_DIR / "compare_words.yaml").read_text(encoding="utf-8"))
-    return re.compile("|".join(f"(?:{p})" for p in data["speed"]), re.I)
-
-
-@functools.cache
-def _replacement_words() -> re.Pattern:
-    data = yaml.safe_load((READING_DIR / "ai_impact_words.yaml").read_text(encoding="utf-8"))
-    return re.compile("|".join(f"(?:{p})" for p in data["replacement"]), re.I)
+def _pattern(file: str, key: str) -> re.Pattern:
+    return _alternation(_words(file)[key])
 
 
 def fears_replacement(text: str) -> bool:
     """Whether an AI-impact question asks if the job survives ("will LLMs eat BI jobs too"), by
     ``knowledge/reading/ai_impact_words.yaml``."""
-    return bool(_replacement_words().search(text))
+    return bool(_pattern("ai_impact_words.yaml", "replacement").search(text))
 
 
 def asks_speed(text: str) -> bool:
     """Whether a comparison asks which path is quicker ("whats faster for me, BI or MLE?"),
     by ``knowledge/reading/compare_words.yaml``."""
-    return bool(_speed_words().search(text))
+    return bool(_pattern("compare_words.yaml", "speed").search(text))
 
 
 def options_weighed(text: str) -> list[str]:
